@@ -1,0 +1,44 @@
+# The README's commands. Everything installs from the package index into .venv (uv workspace)
+# and .meltano/ (Meltano's plugin venvs); nothing needs to be installed by hand but Python 3.11+.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen
+export UV_PYTHON_DOWNLOADS := never
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test lint typecheck unit bench sync plugins emulators clean
+
+sync: ## the workspace venv (taps, emulators, meltano, test tools) from uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv>=0.9"
+	$(UV) sync --frozen --quiet
+
+plugins: sync ## Meltano's plugin venvs (the four taps, target-jsonl, target-postgres)
+	$(RUN) meltano install
+
+demo: plugins ## emulators up, every implemented tap into target-jsonl, a table of records
+	$(RUN) python scripts/demo.py
+
+lint: sync
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: sync
+	$(RUN) mypy -p emulators -p bench -p tap_brightcove_audience -p tap_conviva_sessions \
+	    -p tap_vbrick_webcast -p tap_webcast_reporting
+	$(RUN) mypy scripts
+
+unit: plugins
+	$(RUN) pytest $(PYTEST_ARGS)
+
+test: lint typecheck unit ## lint, types and the whole test suite
+
+bench: sync ## records/s and peak RSS of each tap against its emulator, beside the plain floor
+	$(RUN) python -m bench $(BENCH_ARGS)
+
+emulators: sync ## serve every emulator on its default port until Ctrl-C
+	$(RUN) python -m emulators serve
+
+clean:
+	rm -rf .venv .meltano output .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,101 @@
+"""Measure one tap and its floor: records/s and peak RSS, each in a child process of its own.
+
+The floor is the same pages fetched and decoded with plain requests + json (or lxml for XML),
+nothing else: what any extractor must pay. The tap's cost above it is the SDK's and ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class BenchCase:
+    name: str
+    vendor: str
+    tap: str
+    streams: list[str]
+    config: Callable[[str], dict[str, Any]]
+    floor: str
+    emulator_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Measurement:
+    records: int
+    seconds: float
+    peak_rss_mb: float
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+def _wait_rss(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """Exit code and peak RSS (MB) of a child, from wait4's rusage."""
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024
+
+
+def select_streams(tap: str, config_path: Path, streams: list[str], dest: Path) -> Path:
+    """A catalog from the tap's discovery with only ``streams`` selected."""
+    out = subprocess.run(
+        [tap, "--config", str(config_path), "--discover"], capture_output=True, check=True
+    )
+    catalog = json.loads(out.stdout)
+    for entry in catalog["streams"]:
+        chosen = entry["tap_stream_id"] in streams
+        for md in entry.get("metadata", []):
+            if md.get("breadcrumb") == []:
+                md["metadata"]["selected"] = chosen
+    dest.write_text(json.dumps(catalog))
+    return dest
+
+
+def measure_tap(case: BenchCase, url: str) -> Measurement:
+    exe = shutil.which(case.tap)
+    if exe is None:
+        raise SystemExit(f"{case.tap} is not installed: run `make sync` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        config_path = Path(tmp, "config.json")
+        config_path.write_text(json.dumps(case.config(url)))
+        catalog = select_streams(exe, config_path, case.streams, Path(tmp, "catalog.json"))
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [exe, "--config", str(config_path), "--catalog", str(catalog)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert proc.stdout is not None
+        records = sum(1 for line in proc.stdout if b'"RECORD"' in line[:40])
+        code, rss = _wait_rss(proc)
+        seconds = time.perf_counter() - started
+    if code != 0:
+        raise SystemExit(f"{case.name}: the tap exited {code}")
+    return Measurement(records, seconds, rss)
+
+
+def measure_floor(case: BenchCase, url: str) -> Measurement:
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.floor", case.floor, url],
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    code, rss = _wait_rss(proc)
+    seconds = time.perf_counter() - started
+    if code != 0:
+        raise SystemExit(f"{case.name}: the floor exited {code}")
+    return Measurement(int(output.split()[-1]), seconds, rss)

@@ -1,0 +1,216 @@
+"""Run a vendor emulator on loopback in a background thread, behind the shared fault switches."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from emulators import registry
+from emulators.faults import Fault, FaultInjector
+from emulators.recorder import RequestRecorder, redact_query
+
+log = logging.getLogger("emulators")
+
+CONTROL_PREFIX = "/_emulator/"
+
+
+class RedactingRequestHandler(WSGIRequestHandler):
+    """Werkzeug's access log, with secret query values masked (webcasts.com sends passwords
+    in the query string) and at DEBUG level so test output stays readable."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path, _, query = self.path.partition("?")
+        target = f"{path}?{redact_query(query)}" if query else path
+        log.debug("%s %s %s %s", self.address_string(), self.command, target, code)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        log.debug("emulator: " + format, *args)
+
+
+class EmulatorMiddleware:
+    """Records each request, applies armed faults, serves the control endpoints."""
+
+    def __init__(self, app: Any, faults: FaultInjector, recorder: RequestRecorder) -> None:
+        self.app = app
+        self.faults = faults
+        self.recorder = recorder
+
+    def __call__(self, environ: dict, start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(environ, start_response)
+        body = self._buffer_body(environ)
+        self.recorder.record(environ, body)
+        fault = self.faults.take(environ["REQUEST_METHOD"], path)
+        if fault is None:
+            return self.app(environ, start_response)
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+            return self.app(environ, start_response)
+        if fault.kind == "status":
+            status, headers, data = self.faults.status_response(fault)
+            start_response(_status_line(status), headers)
+            return [data]
+        if fault.kind == "drop":
+            return _drop_connection(environ, start_response)
+        return self._malformed(environ, start_response)
+
+    @staticmethod
+    def _buffer_body(environ: dict) -> bytes:
+        """Read the body once so that both the recorder and the app can see it."""
+        import io
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        return body
+
+    def _malformed(self, environ: dict, start_response: Any) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        data = b"".join(self.app(environ, capture))
+        cut = data[: max(1, len(data) // 2)]
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(cut))))
+        start_response(captured["status"], headers)
+        return [cut]
+
+    def _control(self, environ: dict, start_response: Any) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        action = environ["PATH_INFO"][len(CONTROL_PREFIX) :].strip("/")
+        payload: Any
+        if action == "faults" and method == "POST":
+            raw = self._buffer_body(environ)
+            try:
+                fault = self.faults.add(Fault(**json.loads(raw or b"{}")))
+            except (TypeError, ValueError) as exc:
+                return _json(start_response, 400, {"error": str(exc)})
+            payload = fault.to_dict()
+        elif action == "faults" and method == "DELETE":
+            self.faults.clear()
+            payload = {"cleared": True}
+        elif action == "faults":
+            payload = [f.to_dict() for f in self.faults.armed]
+        elif action == "requests" and method == "DELETE":
+            self.recorder.clear()
+            payload = {"cleared": True}
+        elif action == "requests":
+            payload = [
+                {"method": r.method, "path": r.path, "query": r.query, "at": r.at}
+                for r in self.recorder
+            ]
+        else:
+            return _json(start_response, 404, {"error": f"no control endpoint {action!r}"})
+        return _json(start_response, 200, payload)
+
+
+def _status_line(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Error"
+
+
+def _json(start_response: Any, status: int, payload: Any) -> list[bytes]:
+    data = json.dumps(payload, default=str).encode()
+    start_response(
+        _status_line(status),
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def _drop_connection(environ: dict, start_response: Any) -> Iterable[bytes]:
+    """Shut the socket so the client sees the connection end with no answer."""
+    sock = environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    start_response("500 Connection dropped", [("Content-Length", "0")])
+    return []
+
+
+class EmulatorServer:
+    """One vendor emulator on ``host:port`` (port 0: a free one), served from a thread.
+
+    >>> with EmulatorServer("brightcove", seed=1, size=100) as server:
+    ...     server.url, server.faults, server.requests, server.app
+    """
+
+    def __init__(
+        self,
+        vendor: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        app: Flask | None = None,
+        **options: Any,
+    ) -> None:
+        self.vendor = vendor
+        if app is None:
+            module = registry.load(vendor)
+            app = module.create_app(**options)
+            error_body = getattr(module, "error_body", None)
+        else:
+            error_body = None
+        self.app: Flask = app
+        self.faults = FaultInjector(error_body)
+        self.requests = RequestRecorder()
+        self._wsgi = EmulatorMiddleware(self.app, self.faults, self.requests)
+        self._server: BaseWSGIServer = make_server(
+            host, port, self._wsgi, threaded=True, request_handler=RedactingRequestHandler
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_port)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the emulator, without a trailing slash."""
+        return f"http://{self._server.host}:{self.port}"
+
+    @property
+    def state(self) -> Any:
+        """The vendor module's in-memory state object (tokens, clocks, switches)."""
+        return self.app.extensions.get("emulator_state")
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"emulator-{self.vendor}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def reset(self) -> None:
+        """Disarm faults and forget recorded requests (between tests sharing one server)."""
+        self.faults.clear()
+        self.requests.clear()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,4 @@
+"""Singer tap for the Brightcove Audience API.
+
+View events and leads.
+"""

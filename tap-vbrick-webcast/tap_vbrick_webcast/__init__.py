@@ -1,0 +1,4 @@
+"""Singer tap for the Vbrick Rev webcast reports.
+
+Webcasts, attendee sessions, comments, polls, Q&A.
+"""
