@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         for i, name in enumerate(names):
             port = args.port[i] if i < len(args.port) else registry.VENDORS[name].default_port
             servers.append(EmulatorServer(name, host=args.host, port=port, **options).start())
-            print(f"{name} {servers[-1].url}", flush=True)
+            # Ready to paste: meltano.yml's `emulators` environment reads these variables.
+            print(f"export {name.upper()}_EMULATOR_URL={servers[-1].url}", flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         with contextlib.suppress(KeyboardInterrupt):
