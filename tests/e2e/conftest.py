@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from testkit import ROOT, read_jsonl  # noqa: F401  (re-exported for the e2e tests)
 
 MeltanoRun = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def _meltano() -> str:
-    exe = shutil.which("meltano")
+    """The workspace's meltano: beside this interpreter (``.venv/bin/pytest``), else on PATH."""
+    beside = Path(sys.executable).with_name("meltano")
+    exe = str(beside) if beside.exists() else shutil.which("meltano")
     if exe is None:
-        pytest.fail("meltano is not on PATH: run the tests through `make test` (uv run)")
+        pytest.fail("meltano is not installed: run the tests through `make test`")
     return exe
 
 
@@ -56,9 +57,3 @@ def meltano_run(tmp_path: Path) -> MeltanoRun:
         return proc
 
     return run
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    """The records target-jsonl wrote for one stream."""
-    with path.open() as fh:
-        return [json.loads(line) for line in fh if line.strip()]
