@@ -1,0 +1,65 @@
+"""Brightcove Audience API emulator: OAuth client credentials, view events and leads.
+
+Options of :func:`create_app` (all keyword):
+
+- ``seed``, ``size``: the data set; ``size`` view events per account (10 to millions, generated
+  on demand), ``leads_size`` leads (default ``size // 5``), spread over ``span_days`` from
+  ``start``.
+- ``accounts``: the account ids the credentials may read.
+- ``clients``: client_id -> client_secret accepted by ``/v4/access_token``.
+- ``token_ttl``: token lifetime in seconds (300, as Brightcove's).
+- ``max_limit``: the largest ``limit`` accepted (100, as the Audience API page says).
+- ``rate_limit``: calls per second per account before 429 (None: no throttling).
+- ``updates_per_request``: view events processed again after each view_events call.
+- ``now_ms``: a fixed clock (epoch ms) instead of the real time.
+
+The state (``app.extensions["emulator_state"]``, a :class:`State`) lets tests expire tokens
+(``expire_tokens(after_requests=n)``) and process view events again (``process``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from emulators.brightcove.app import error_body, register
+from emulators.brightcove.state import State, build_state
+
+DEFAULT_ACCOUNTS = ("1486906377", "57838016001")
+DEFAULT_CLIENTS = {"emulator-client": "emulator-secret"}
+
+__all__ = ["State", "create_app", "error_body"]
+
+
+def create_app(
+    *,
+    seed: int = 42,
+    size: int = 2_000,
+    leads_size: int | None = None,
+    accounts: tuple[str, ...] | list[str] = DEFAULT_ACCOUNTS,
+    clients: dict[str, str] | None = None,
+    start: str = "2026-01-01T00:00:00Z",
+    span_days: float = 30,
+    token_ttl: int = 300,
+    max_limit: int = 100,
+    rate_limit: int | None = None,
+    updates_per_request: int = 0,
+    now_ms: int | None = None,
+) -> Flask:
+    app = Flask("emulators.brightcove")
+    state = build_state(
+        seed=seed,
+        size=size,
+        leads_size=leads_size,
+        accounts=tuple(accounts),
+        start=start,
+        span_days=span_days,
+        clients=dict(clients or DEFAULT_CLIENTS),
+        token_ttl=token_ttl,
+        max_limit=max_limit,
+        rate_limit=rate_limit,
+        updates_per_request=updates_per_request,
+        now_ms=now_ms,
+    )
+    app.extensions["emulator_state"] = state
+    register(app, state)
+    return app

@@ -1,0 +1,135 @@
+"""What a test can see and switch in the Brightcove emulator: clients, tokens, the clock, the
+data sets, and view events being processed again."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from emulators.brightcove.collection import Collection
+from emulators.brightcove.data import Timeline
+from emulators.datagen import rng
+
+DAY_MS = 86_400_000
+
+
+@dataclass
+class State:
+    seed: int
+    accounts: tuple[str, ...]
+    view_events: dict[str, Collection]
+    leads: dict[str, Collection]
+    clients: dict[str, str]
+    token_ttl: int
+    max_limit: int
+    rate_limit: int | None
+    updates_per_request: int
+    now_ms: int | None = None  # a fixed clock for the data; None: the real time
+    tokens: dict[str, float] = field(default_factory=dict)  # token -> monotonic expiry
+    token_requests: int = 0
+    _expire_in_requests: int | None = None
+    _calls: dict[str, deque[float]] = field(default_factory=dict)
+    _process_round: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # -- clock ----------------------------------------------------------------------------
+    def now(self) -> int:
+        return self.now_ms if self.now_ms is not None else int(time.time() * 1000)
+
+    # -- tokens ---------------------------------------------------------------------------
+    def issue_token(self, ttl: int | None = None) -> tuple[str, int]:
+        lifetime = self.token_ttl if ttl is None else min(ttl, self.token_ttl)
+        token = secrets.token_urlsafe(32)
+        with self.lock:
+            self.tokens[token] = time.monotonic() + lifetime
+            self.token_requests += 1
+        return token, lifetime
+
+    def token_valid(self, token: str) -> bool:
+        with self.lock:
+            if self._expire_in_requests is not None:
+                if self._expire_in_requests <= 0:
+                    self.tokens.clear()
+                    self._expire_in_requests = None
+                else:
+                    self._expire_in_requests -= 1
+            expiry = self.tokens.get(token)
+            return expiry is not None and expiry > time.monotonic()
+
+    def expire_tokens(self, after_requests: int = 0) -> None:
+        """Every token issued so far stops working after ``after_requests`` more API calls."""
+        with self.lock:
+            self._expire_in_requests = after_requests
+
+    # -- throttling -----------------------------------------------------------------------
+    def throttled(self, account: str) -> bool:
+        """More than ``rate_limit`` calls for this account within the last second."""
+        if self.rate_limit is None:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            calls = self._calls.setdefault(account, deque())
+            while calls and calls[0] <= now - 1:
+                calls.popleft()
+            if len(calls) >= self.rate_limit:
+                return True
+            calls.append(now)
+        return False
+
+    # -- data -----------------------------------------------------------------------------
+    def process(self, account: str | None = None, count: int = 10) -> list[int]:
+        """Process ``count`` view events again (deterministically chosen among those already
+        visible): their ``updated_at`` becomes now, their progress grows. Returns the indices."""
+        chosen: list[int] = []
+        with self.lock:
+            for name in (account,) if account else self.accounts:
+                c = self.view_events[name]
+                visible = c.timeline.first_index_at_or_after(self.now() + 1, c.base_window_ms)
+                if visible == 0:
+                    continue
+                self._process_round += 1
+                r = rng(self.seed, name, "process", self._process_round)
+                for n in range(count):
+                    i = r.randrange(visible)
+                    c.process(i, self.now() + n)
+                    chosen.append(i)
+        return chosen
+
+
+def build_state(
+    *,
+    seed: int,
+    size: int,
+    leads_size: int | None,
+    accounts: tuple[str, ...],
+    start: str,
+    span_days: float,
+    clients: dict[str, str],
+    token_ttl: int,
+    max_limit: int,
+    rate_limit: int | None,
+    updates_per_request: int,
+    now_ms: int | None,
+) -> State:
+    from datetime import datetime
+
+    start_ms = int(datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() * 1000)
+    span_ms = int(span_days * DAY_MS)
+    n_leads = leads_size if leads_size is not None else max(1, size // 5)
+    ve_line = Timeline(start_ms, max(2, span_ms // max(size, 1)), size)
+    lead_line = Timeline(start_ms, max(2, span_ms // max(n_leads, 1)), n_leads)
+    return State(
+        seed=seed,
+        accounts=accounts,
+        view_events={a: Collection(seed, a, "view_events", ve_line) for a in accounts},
+        leads={a: Collection(seed, a, "leads", lead_line) for a in accounts},
+        clients=clients,
+        token_ttl=token_ttl,
+        max_limit=max_limit,
+        rate_limit=rate_limit,
+        updates_per_request=updates_per_request,
+        now_ms=now_ms,
+    )
