@@ -1,0 +1,59 @@
+"""The webcasts.com Reporting API emulator (``EmulatorServer("webcasts")``).
+
+Routes (``api_url`` = ``<base>/api``, ``reporting_url`` = ``<base>/api/reporting``):
+``/api/login[/xml|/json]``, ``/api/reporting/eventlist``, ``/api/reporting/timezones``,
+``/api/reporting/report[/xml|/json|/csv]`` and ``/api/reporting/expiredreport[/...]``.
+
+Options: ``seed``, ``size`` (registrants of each generated event), ``events`` (generated events),
+``expired_events`` (how many of them are expired), ``samples`` (serve the page's sample events
+123456 (XML, broken attribute included) and 20786 (JSON, broken row included)), ``username``,
+``password``, ``session_lifetime`` (s, default two hours), ``max_reports_per_hour``,
+``max_expired_reports_per_hour``. Tests switch ``app.extensions["emulator_state"]``
+(:class:`WebcastsState`): ``answer_code``, ``advance``, ``expire_sessions``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from emulators.webcasts import codes
+from emulators.webcasts.app import register_routes
+from emulators.webcasts.dataset import DataSet
+from emulators.webcasts.quotas import Quotas
+from emulators.webcasts.state import WebcastsState
+
+DEFAULT_USERNAME = "emulator-user"
+DEFAULT_PASSWORD = "emulator-Pa55word!"
+
+__all__ = ["DEFAULT_PASSWORD", "DEFAULT_USERNAME", "WebcastsState", "create_app", "error_body"]
+
+
+def create_app(
+    *,
+    seed: int = 42,
+    size: int = 50,
+    events: int = 4,
+    expired_events: int = 1,
+    samples: bool = True,
+    username: str = DEFAULT_USERNAME,
+    password: str = DEFAULT_PASSWORD,
+    session_lifetime: float = 7200.0,
+    max_reports_per_hour: int = 1000,
+    max_expired_reports_per_hour: int = 50,
+) -> Flask:
+    app = Flask("emulators.webcasts")
+    state = WebcastsState(
+        data=DataSet(seed, events, size, expired_events, samples),
+        quotas=Quotas(max_reports_per_hour, max_expired_reports_per_hour),
+        username=username,
+        password=password,
+        session_lifetime=session_lifetime,
+    )
+    app.extensions["emulator_state"] = state
+    register_routes(app, state)
+    return app
+
+
+def error_body(status: int) -> tuple[str, str]:
+    """A framework status fault's body: the API's XML failure (50: service unavailable)."""
+    return codes.failure(50 if status >= 500 else 0, "xml")

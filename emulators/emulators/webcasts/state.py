@@ -1,0 +1,77 @@
+"""What a test can see and switch in the webcasts.com emulator: the clock, login sessions,
+quotas, and return codes to answer on request."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from emulators.webcasts.dataset import DataSet
+from emulators.webcasts.quotas import Quotas
+
+
+@dataclass
+class ScriptedCode:
+    path: str  # a part of the request path ("/report", "/login", "/eventlist", ...)
+    code: int
+    event_id: str | None = None
+    times: int | None = 1
+
+
+@dataclass
+class WebcastsState:
+    data: DataSet
+    quotas: Quotas
+    username: str
+    password: str
+    session_lifetime: float
+    clock_offset: float = 0.0
+    sessions: dict[tuple[str, str], float] = field(default_factory=dict)  # (ui, si) -> expiry
+    scripted: list[ScriptedCode] = field(default_factory=list)
+    logins: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> float:
+        return time.time() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock (session expiry, quota windows) forward."""
+        self.clock_offset += seconds
+
+    def answer_code(self, code: int, path: str = "/report", event_id: str | None = None,
+                    times: int | None = 1) -> None:
+        """Make the next ``times`` matching calls answer ``code`` (with HTTP 200)."""
+        with self._lock:
+            self.scripted.append(ScriptedCode(path, code, event_id, times))
+
+    def scripted_code(self, path: str, event_id: str | None) -> int | None:
+        with self._lock:
+            for item in self.scripted:
+                if item.path in path and item.event_id in (None, event_id):
+                    if item.times is not None:
+                        item.times -= 1
+                        if item.times <= 0:
+                            self.scripted.remove(item)
+                    return item.code
+        return None
+
+    def login(self, username: str, password: str) -> tuple[str, str] | None:
+        if username != self.username or password != self.password:
+            return None
+        ui = secrets.token_hex(20)
+        si = secrets.token_hex(20)
+        with self._lock:
+            self.sessions[(ui, si)] = self.now() + self.session_lifetime
+            self.logins += 1
+        return ui, si
+
+    def valid(self, ui: str | None, si: str | None) -> bool:
+        expiry = self.sessions.get((ui or "", si or ""))
+        return expiry is not None and self.now() < expiry
+
+    def expire_sessions(self) -> None:
+        """Invalidate every session now (the next call answers returnCode 11)."""
+        with self._lock:
+            self.sessions.clear()
