@@ -12,7 +12,7 @@ from emulators.brightcove.query import (
     LEAD_FIELDS,
     LEAD_SORT_FIELDS,
     VIEW_EVENT_FIELDS,
-    BadRequest,
+    BadRequestError,
     parse_query,
 )
 from emulators.brightcove.state import State
@@ -33,7 +33,9 @@ def error_body(status: int, message: str | None = None) -> tuple[str, str]:
     return json.dumps([{"error_code": code, "message": message or default}]), "application/json"
 
 
-def _error(status: int, message: str | None = None, **headers: str) -> Response:
+def _error(
+    status: int, message: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     body, content_type = error_body(status, message)
     return Response(body, status=status, content_type=content_type, headers=headers)
 
@@ -110,7 +112,7 @@ def _list(state: State, account: str, kind: str) -> Response:
             query = parse_query(
                 request.args, known=known, sortable=sortable, now_ms=now, max_limit=state.max_limit
             )
-        except BadRequest as exc:
+        except BadRequestError as exc:
             return _error(400, str(exc))
         collection = (state.view_events if kind == "view_events" else state.leads)[account]
         count, records = collection.page(query, now)

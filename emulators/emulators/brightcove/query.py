@@ -1,6 +1,6 @@
 """The Audience API's query parameters: limit, offset, sort, fields, where, from and to.
 
-Each parser raises :class:`BadRequest` with the message the API would put in its 400 body.
+Each parser raises :class:`BadRequestError` with the message the API would put in its 400 body.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ _RELATIVE = re.compile(r"^-?(\d+)([dhms])$")
 _UNIT_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1_000}
 
 
-class BadRequest(ValueError):
+class BadRequestError(ValueError):
     """Answered 400 BAD_REQUEST_ERROR with this message."""
 
 
@@ -91,9 +91,9 @@ def parse_int(args: Mapping[str, str], name: str, default: int, low: int, high: 
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be an integer, got {raw!r}") from None
+        raise BadRequestError(f"{name} must be an integer, got {raw!r}") from None
     if not low <= value <= high:
-        raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
+        raise BadRequestError(f"{name} must be between {low} and {high}, got {value}")
     return value
 
 
@@ -113,9 +113,9 @@ def parse_where(raw: str | None, known: tuple[str, ...]) -> tuple[Condition, ...
             if sep:
                 field = name.strip()
                 if field not in known:
-                    raise BadRequest(f"where: unknown field {field!r}")
+                    raise BadRequestError(f"where: unknown field {field!r}")
             elif field is None:
-                raise BadRequest(f"where: expected field==value, got {part!r}")
+                raise BadRequestError(f"where: expected field==value, got {part!r}")
             else:
                 value = part
             alternatives.append((field, value.strip()))
@@ -129,7 +129,7 @@ def parse_fields(raw: str | None, known: tuple[str, ...]) -> tuple[str, ...] | N
     fields = tuple(f.strip() for f in raw.split(",") if f.strip())
     unknown = [f for f in fields if f not in known]
     if unknown:
-        raise BadRequest(f"fields: unknown field(s) {', '.join(unknown)}")
+        raise BadRequestError(f"fields: unknown field(s) {', '.join(unknown)}")
     return fields
 
 
@@ -138,7 +138,7 @@ def parse_sort(raw: str | None, known: tuple[str, ...]) -> tuple[str, bool]:
     descending = raw.startswith("-")
     field = raw.lstrip("-")
     if field not in known:
-        raise BadRequest(f"sort: cannot sort on {field!r}")
+        raise BadRequestError(f"sort: cannot sort on {field!r}")
     return field, descending
 
 
@@ -153,7 +153,7 @@ def _absolute_ms(raw: str, name: str, now_ms: int) -> int | None:
     try:
         day = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
-        raise BadRequest(
+        raise BadRequestError(
             f"{name}: expected now, epoch milliseconds, YYYY-MM-DD or a relative value "
             f"such as -48h or 31d, got {raw!r}"
         ) from None
@@ -176,13 +176,13 @@ def parse_range(
     from_relative = bool(from_raw) and start is None
     to_relative = bool(to_raw) and end is None
     if from_relative and to_relative:
-        raise BadRequest("from and to cannot both be relative")
+        raise BadRequestError("from and to cannot both be relative")
     if from_relative:
         start = (end if end is not None else now_ms) - _relative_ms(str(from_raw))
     if to_relative:
         end = (start if start is not None else now_ms) + _relative_ms(str(to_raw))
     if start is not None and end is not None and start > end:
-        raise BadRequest("from must not be after to")
+        raise BadRequestError("from must not be after to")
     return start, end
 
 

@@ -1,0 +1,81 @@
+"""Brightcove OAuth client credentials, with a token refreshed shortly before it expires.
+
+The SDK's OAuthAuthenticator uses a token to its last second (a request sent at 299.9 s arrives
+with an expired token) and cannot be told to drop a token the API refused. This one refreshes a
+margin ahead of expiry and lets the stream invalidate a token after a 401.
+"""
+
+from __future__ import annotations
+
+from singer_sdk.authenticators import OAuthAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers._util import utc_now
+
+from tap_brightcove_audience.errors import oauth_error_text
+
+DEFAULT_TOKEN_SECONDS = 300  # Brightcove's documented token lifetime
+REFRESH_MARGIN_SECONDS = 30.0  # fetch a new token this long before the old one expires
+REFRESH_MARGIN_SHARE = 0.1  # ...or this share of the lifetime, for short-lived tokens
+TOKEN_TIMEOUT_SECONDS = 60
+
+
+class BrightcoveAuthenticator(OAuthAuthenticator):
+    """``POST oauth_url`` with Basic client_id:client_secret and grant_type=client_credentials."""
+
+    def __init__(self, *, client_id: str, client_secret: str, auth_endpoint: str) -> None:
+        super().__init__(
+            client_id=client_id,
+            client_secret=client_secret,
+            auth_endpoint=auth_endpoint,
+            default_expiration=DEFAULT_TOKEN_SECONDS,
+        )
+        self.tokens_fetched = 0
+
+    @property
+    def oauth_request_body(self) -> dict:
+        return {"grant_type": "client_credentials"}
+
+    def is_token_valid(self) -> bool:
+        if self.access_token is None or self.last_refreshed is None:
+            return False
+        lifetime = float(self.expires_in or DEFAULT_TOKEN_SECONDS)
+        margin = min(REFRESH_MARGIN_SECONDS, lifetime * REFRESH_MARGIN_SHARE)
+        age = (utc_now() - self.last_refreshed).total_seconds()
+        return age < lifetime - margin
+
+    def invalidate(self) -> None:
+        """Forget the token: the next request fetches a new one."""
+        self.access_token = None
+        self.last_refreshed = None
+
+    def update_access_token(self) -> None:
+        """Fetch a token. Refused credentials end the sync with a message that names the
+        settings; throttling and server errors are retried by the stream's backoff."""
+        self.logger.info("Requesting a new Brightcove access token")
+        requested_at = utc_now()
+        response = self._session.post(
+            self.auth_endpoint,
+            auth=(self.client_id or "", self.client_secret or ""),
+            data=self.oauth_request_body,
+            timeout=TOKEN_TIMEOUT_SECONDS,
+        )
+        status = response.status_code
+        if status == 429 or status >= 500:
+            msg = f"Brightcove OAuth answered HTTP {status}: {oauth_error_text(response)}"
+            raise RetriableAPIError(msg, response)
+        if status >= 400:
+            msg = (
+                f"Brightcove OAuth refused the client credentials (HTTP {status}: "
+                f"{oauth_error_text(response)}): check the client_id and client_secret settings"
+            )
+            raise FatalAPIError(msg)
+        try:
+            payload = response.json()
+            token = payload["access_token"]
+        except (ValueError, KeyError, TypeError):
+            msg = "Brightcove OAuth answered without an access_token"
+            raise RetriableAPIError(msg, response) from None
+        self.access_token = str(token)
+        self.expires_in = int(payload.get("expires_in") or DEFAULT_TOKEN_SECONDS)
+        self.last_refreshed = requested_at
+        self.tokens_fetched += 1

@@ -1,0 +1,233 @@
+"""The Audience API stream: URL, auth, parameters, errors, retries and paging shared by both
+resources. Each account is a partition, so each has its own bookmark."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Generator, Iterable
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.types import Context
+
+from tap_brightcove_audience.auth import BrightcoveAuthenticator
+from tap_brightcove_audience.errors import api_error
+from tap_brightcove_audience.keys import record_key
+from tap_brightcove_audience.pagination import CountedOffsetPaginator, PaginationError, decoded
+from tap_brightcove_audience.timestamps import to_utc_ms
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class BrightcoveStream(RESTStream[int]):
+    """One Audience API list resource, read account by account, oldest change first."""
+
+    #: The setting holding this stream's ``where`` filter.
+    where_setting: ClassVar[str]
+    #: The fields a record's key is derived from (see keys.py).
+    key_fields: ClassVar[tuple[str, ...]]
+    #: The field the key is written to.
+    key_name: ClassVar[str]
+
+    is_sorted = True  # requested sorted ascending on the replication key
+
+    # Retries: exponential from BACKOFF_BASE_SECONDS up to BACKOFF_CAP_SECONDS, or what
+    # Retry-After says (up to RETRY_AFTER_CAP_SECONDS); MAX_TRIES attempts in all, about four
+    # minutes of waiting, well beyond the API's throttling window.
+    BACKOFF_BASE_SECONDS: ClassVar[float] = 1.0
+    BACKOFF_CAP_SECONDS: ClassVar[float] = 60.0
+    RETRY_AFTER_CAP_SECONDS: ClassVar[float] = 300.0
+    MAX_TRIES: ClassVar[int] = 10
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._refreshed_after_401 = False
+        self._sync_started = datetime.now(UTC)
+        self._last_value: dict[str, str] = {}
+
+    # -- where and how ---------------------------------------------------------------------
+    @property
+    def url_base(self) -> str:
+        return str(self.config["api_url"]).rstrip("/")
+
+    @property
+    def partitions(self) -> list[dict]:
+        return [{"account_id": str(a)} for a in self.config["account_ids"]]
+
+    @property
+    def check_sorted(self) -> bool:
+        # The look-back re-reads records older than the saved bookmark on purpose; order
+        # within one sync is checked in post_process instead.
+        return False
+
+    @cached_property
+    def authenticator(self) -> BrightcoveAuthenticator:
+        return BrightcoveAuthenticator(
+            client_id=self.config["client_id"],
+            client_secret=self.config["client_secret"],
+            auth_endpoint=self.config["oauth_url"],
+        )
+
+    def get_new_paginator(self) -> CountedOffsetPaginator:
+        return CountedOffsetPaginator(self.config["page_size"], self.name)
+
+    def window_start(self, context: Context | None) -> datetime:
+        """``from`` of this sync: the bookmark (or start_date)."""
+        start = self.get_starting_timestamp(context)
+        assert start is not None  # start_date is required
+        return start if start.tzinfo else start.replace(tzinfo=UTC)
+
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
+        params: dict[str, Any] = {
+            "limit": self.config["page_size"],
+            "offset": next_page_token or 0,
+            "sort": self.replication_key,
+            # Epoch milliseconds: exact, and free of time-zone doubt.
+            "from": _epoch_ms(self.window_start(context)),
+            # Fixed when the sync starts, so that records changing while we page leave the
+            # window instead of shifting pages under us; the next sync picks them up.
+            "to": _epoch_ms(self._sync_started),
+        }
+        if where := self.config.get(self.where_setting):
+            params["where"] = where
+        return params
+
+    # -- answers ---------------------------------------------------------------------------
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status == 401:
+            self._handle_unauthorized(response)
+        if status in RETRY_STATUSES or status >= 500:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if status >= 400:
+            raise FatalAPIError(self.response_error_message(response))
+        try:
+            body = decoded(response)
+            body["result"]
+        except (ValueError, KeyError, TypeError):
+            msg = f"{self.name}: the answer is not the documented JSON page (cut off?)"
+            raise RetriableAPIError(msg, response) from None
+        self._refreshed_after_401 = False
+
+    def _handle_unauthorized(self, response: requests.Response) -> None:
+        """First 401: drop the token and retry with a new one. Second in a row: stop."""
+        if self._refreshed_after_401:
+            msg = (
+                self.response_error_message(response)
+                + " (again with a new token: check that the client_id has Audience Read "
+                "permission on this account)"
+            )
+            raise FatalAPIError(msg)
+        self._refreshed_after_401 = True
+        self.authenticator.invalidate()
+        self.logger.warning("%s: token refused (401), fetching a new one", self.name)
+        raise RetriableAPIError(self.response_error_message(response), response)
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """The API's error_code and message, the account path: never the query or headers."""
+        code, message = api_error(response)
+        path = urlsplit(response.url).path
+        return f"{self.name}: HTTP {response.status_code} {code}: {message} (GET {path})"
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        body = decoded(response)
+        records = body.get("result") or []
+        if not records and int(body.get("offset") or 0) < int(body.get("count") or 0):
+            self.logger.warning(
+                "%s: empty page at offset %s of %s: records left the window while paging; "
+                "the next sync's look-back reads them again",
+                self.name,
+                body.get("offset"),
+                body.get("count"),
+            )
+        return records
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        account = context["account_id"] if context else ""
+        row["account_id"] = account
+        for name in ("created_at", "updated_at"):
+            if (value := row.get(name)) is not None:
+                row[name] = to_utc_ms(value)
+        row[self.key_name] = record_key(account, row, self.key_fields)
+        value = row.get(self.replication_key or "")
+        previous = self._last_value.get(account)
+        if value is not None:
+            if previous is not None and value < previous:
+                msg = (
+                    f"{self.name}: account {account} returned {self.replication_key} {value} "
+                    f"after {previous}; the API did not sort as asked"
+                )
+                raise PaginationError(msg)
+            self._last_value[account] = value
+        return row
+
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        """Pages of records; on a fatal answer, emit the state of what was synced first."""
+        try:
+            yield from super().request_records(context)
+        except FatalAPIError:
+            self._write_state_message()
+            raise
+
+    # -- retries ---------------------------------------------------------------------------
+    def backoff_max_tries(self) -> int:
+        return self.MAX_TRIES
+
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        """Waits computed from each failure: Retry-After when given, else exponential."""
+        failure = yield 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            failure = yield self.retry_wait(failure, attempt)
+
+    def retry_wait(self, failure: Any, attempt: int) -> float:
+        response = getattr(failure, "response", None)
+        if isinstance(failure, RetriableAPIError) and response is not None:
+            if response.status_code == 401:
+                return 0.0
+            if (after := _retry_after_seconds(response)) is not None:
+                return min(after, self.RETRY_AFTER_CAP_SECONDS)
+        return min(self.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1), self.BACKOFF_CAP_SECONDS)
+
+    def backoff_jitter(self, value: float) -> float:
+        # Never shorter than asked (Retry-After is a minimum); up to 10% longer.
+        return value + random.uniform(0, value * 0.1)
+
+    def backoff_handler(self, details: Any) -> None:
+        failure = details.get("exception")
+        self.logger.warning(
+            "%s: retrying in %.1f s (attempt %d of %d) after: %s",
+            self.name,
+            details.get("wait") or 0.0,
+            details.get("tries") or 0,
+            self.MAX_TRIES,
+            failure if isinstance(failure, RetriableAPIError) else type(failure).__name__,
+        )
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _retry_after_seconds(response: requests.Response) -> float | None:
+    """Retry-After as delay seconds or an HTTP date; None when absent or unreadable."""
+    raw = response.headers.get("Retry-After")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
