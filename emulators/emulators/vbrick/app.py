@@ -1,0 +1,321 @@
+"""The Rev REST routes the webcast tap uses, as Vbrick's OpenAPI describes them."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from emulators.datagen import iso_ms
+from emulators.vbrick.data import Catalog, Webcast
+from emulators.vbrick.errors import error_response
+from emulators.vbrick.state import VbrickState
+
+REPORT_PAGE_SIZE = 500  # post-event-report sessions per page (fixed by Rev)
+SEARCH_SIZE = (50, 500, 100)  # min, max, default
+REALTIME_COUNT = (1, 500, 50)
+REALTIME_PATH_PART = "/real-time/attendees"
+UNAUTHENTICATED = ("/api/v2/authenticate", "/api/v2/user/login")
+
+
+def _parse_time(value: Any, name: str) -> float:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be an ISO 8601 date-time string")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"{name} must carry a time zone")
+    return parsed.timestamp()
+
+
+def _bad_report(detail: str) -> Response:
+    """post-event-report's own 400 body (postEventSessionsBadRequest)."""
+    response = jsonify({"sessions": [], "totalSessions": 0, "errorDescription": detail})
+    response.status_code = 400
+    return response
+
+
+def create_app(
+    *,
+    seed: int = 42,
+    size: int = 40,
+    anchor: str | float | None = None,
+    **options: Any,
+) -> Flask:
+    """The emulator app; ``options`` set :class:`VbrickState` fields (``token_lifetime_seconds``,
+    ``scroll_ttl_seconds``, ``in_progress``, ``upcoming``, ``large_webcasts``,
+    ``sessions_per_webcast``, ``rate_limits``, ``send_retry_after``, credentials...)."""
+    if anchor is None:
+        anchor_ts = float(math.floor(time.time()))
+    elif isinstance(anchor, str):
+        anchor_ts = _parse_time(anchor, "anchor")
+    else:
+        anchor_ts = float(anchor)
+    state = VbrickState(seed=seed, size=size, anchor=anchor_ts, **options)
+    catalog = Catalog(state)
+    app = Flask("emulators.vbrick")
+    app.extensions["emulator_state"] = state
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    def token_of_request() -> str | None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "vbrick" and token.strip() else None
+
+    @app.before_request
+    def authenticate_and_throttle() -> Response | None:
+        category = "realtime" if REALTIME_PATH_PART in request.path else request.method
+        wait = state.throttle(category)
+        if wait is not None:
+            headers = (
+                {"Retry-After": str(max(1, math.ceil(wait)))} if state.send_retry_after else {}
+            )
+            return error_response(429, "Too Many Requests", headers)
+        if request.path in UNAUTHENTICATED:
+            return None
+        if not state.token_valid(token_of_request()):
+            return error_response(401, "The session is not valid or has expired")
+        return None
+
+    # Sessions --------------------------------------------------------------------------------
+    def login(ok: bool, extra: dict[str, Any]) -> Response:
+        if state.locked_out:
+            return error_response(401, "The account is locked after repeated failed logins")
+        if not ok:
+            state.failed_logins += 1
+            return error_response(401, "Invalid credentials")
+        token, expires = state.issue_token()
+        return jsonify({"token": token, "issuer": "vbrick", "expiration": iso_ms(expires), **extra})
+
+    @app.post("/api/v2/authenticate")
+    def authenticate() -> Response:
+        body = request.get_json(silent=True) or {}
+        ok = body.get("apiKey") == state.api_key and body.get("secret") == state.secret
+        return login(ok, {})
+
+    @app.post("/api/v2/user/login")
+    def user_login() -> Response:
+        body = request.get_json(silent=True) or {}
+        ok = body.get("username") == state.username and body.get("password") == state.password
+        profile = {
+            "email": f"{state.username}@example.com",
+            "id": "0d2c5b8e-1111-4c5e-9a55-000000000001",
+            "username": state.username,
+            "firstName": "Emulator",
+            "lastName": "User",
+            "language": "en",
+        }
+        return login(ok, profile)
+
+    @app.post("/api/v2/user/extend-session")
+    def extend_session() -> Response:
+        token = token_of_request()
+        assert token is not None  # before_request answered 401 otherwise
+        return jsonify({"expiration": iso_ms(state.extend(token))})
+
+    @app.get("/api/v2/user/session")
+    def user_session() -> Response:
+        return Response(status=200)
+
+    # Webcast search --------------------------------------------------------------------------
+    @app.post("/api/v2/search/scheduled-events")
+    def search() -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not body:
+            return error_response(400, "At least one search parameter is required")
+        if body.get("scrollId"):
+            taken = state.take_scroll(str(body["scrollId"]), "search")
+            if isinstance(taken, str):
+                return _scroll_error(taken)
+            start, end, sort_field, direction, size = taken.key
+            return _search_page(start, end, sort_field, direction, size, offset=taken.offset)
+        try:
+            end = _parse_time(body["endDate"], "endDate") if body.get("endDate") else state.now()
+            start = (
+                _parse_time(body["startDate"], "startDate")
+                if body.get("startDate")
+                else end - 365 * 86400
+            )
+            size = int(body.get("size") or SEARCH_SIZE[2])
+        except (ValueError, TypeError) as exc:
+            return error_response(400, str(exc))
+        if start > end:
+            return error_response(400, "startDate must be less than or equal to endDate")
+        if not SEARCH_SIZE[0] <= size <= SEARCH_SIZE[1]:
+            return error_response(
+                400, f"size must be between {SEARCH_SIZE[0]} and {SEARCH_SIZE[1]}"
+            )
+        sort_field = str(body.get("sortField") or "Title")
+        direction = str(body.get("sortDirection") or "asc").lower()
+        if direction not in ("asc", "desc"):
+            return error_response(400, "sortDirection must be asc or desc")
+        return _search_page(start, end, sort_field, direction, size, offset=0)
+
+    def _search_indices(start: float, end: float, sort_field: str, direction: str) -> list[int]:
+        first = catalog.first_index_from(start)
+        last = catalog.first_index_from(end + 0.001)  # endDate is inclusive
+        indices = list(range(first, last))
+        if sort_field.lower() != "startdate":
+            indices.sort(key=lambda i: catalog.event(catalog.webcast(i))["title"].lower())
+        return indices[::-1] if direction == "desc" else indices
+
+    def _search_page(
+        start: float, end: float, sort_field: str, direction: str, size: int, *, offset: int
+    ) -> Response:
+        indices = _search_indices(start, end, sort_field, direction)
+        page = indices[offset : offset + size]
+        payload: dict[str, Any] = {"total": len(indices)}
+        if offset + size < len(indices):
+            key = (start, end, sort_field, direction, size)
+            payload["scrollId"] = state.open_scroll("search", key, offset + size)
+        payload["events"] = [catalog.event(catalog.webcast(i)) for i in page]
+        return jsonify(payload)
+
+    def _scroll_error(reason: str) -> Response:
+        if reason == "expired":
+            return error_response(408, "The scroll has expired or was already used")
+        return error_response(400, "Invalid scroll id")
+
+    # Reports ---------------------------------------------------------------------------------
+    def webcast_or_error(event_id: str) -> Webcast | Response:
+        if event_id in state.forbidden:
+            return error_response(403, "You do not have access to this webcast")
+        webcast = catalog.find(event_id)
+        if webcast is None or event_id in state.missing:
+            return error_response(404, "Webcast not found")
+        return webcast
+
+    def run_number() -> int:
+        value = request.args.get("runNumber", "0")
+        number = int(value)
+        if number < 0:
+            raise ValueError("runNumber must not be negative")
+        return number
+
+    @app.get("/api/v2/scheduled-events/<event_id>/post-event-report")
+    def post_event_report(event_id: str) -> Response:
+        webcast = webcast_or_error(event_id)
+        if isinstance(webcast, Response):
+            return webcast
+        try:
+            run = run_number()
+        except ValueError:
+            return _bad_report("runNumber must be a non-negative integer")
+        offset = 0
+        if scroll_arg := request.args.get("scrollId"):
+            taken = state.take_scroll(scroll_arg, "report", (event_id, run))
+            if taken == "invalid":
+                return _bad_report("Invalid scrollId")
+            if isinstance(taken, str):
+                return _scroll_error(taken)
+            offset = taken.offset
+        total = catalog.session_count(webcast, run)
+        end = min(total, offset + REPORT_PAGE_SIZE)
+        payload: dict[str, Any] = catalog.report_totals(webcast, run)
+        payload["sessions"] = [catalog.session(webcast, run, k) for k in range(offset, end)]
+        if end < total:
+            payload["scrollId"] = state.open_scroll("report", (event_id, run), end)
+        return jsonify(payload)
+
+    @app.get("/api/v2/scheduled-events/<event_id>/comments")
+    def comments(event_id: str) -> Response:
+        webcast = webcast_or_error(event_id)
+        if isinstance(webcast, Response):
+            return webcast
+        try:
+            run = run_number()
+            size = int(request.args.get("size", "10000"))
+        except ValueError:
+            return error_response(400, "runNumber and size must be integers")
+        return jsonify(catalog.comments(webcast, run)[:size])
+
+    @app.get("/api/v2/scheduled-events/<event_id>/poll-results")
+    def poll_results(event_id: str) -> Response:
+        webcast = webcast_or_error(event_id)
+        if isinstance(webcast, Response):
+            return webcast
+        try:
+            run = run_number()
+        except ValueError:
+            return error_response(400, "runNumber must be a non-negative integer")
+        polls = catalog.polls(webcast, run)
+        if polls is None:  # a run that never happened: Rev answers 200 with an empty body
+            return Response(b"", status=200, mimetype="application/json")
+        return jsonify({"polls": polls})
+
+    @app.get("/api/v2/scheduled-events/<event_id>/questions")
+    def questions(event_id: str) -> Response:
+        webcast = webcast_or_error(event_id)
+        if isinstance(webcast, Response):
+            return webcast
+        try:
+            run = run_number()
+        except ValueError:
+            return error_response(400, "runNumber must be a non-negative integer")
+        return jsonify(catalog.questions(webcast, run))
+
+    @app.get("/api/v2/scheduled-events/<event_id>/status")
+    def status(event_id: str) -> Response:
+        webcast = webcast_or_error(event_id)
+        if isinstance(webcast, Response):
+            return webcast
+        event = catalog.event(webcast)
+        return jsonify(
+            {
+                "title": event["title"],
+                "startDate": event["startDate"],
+                "endDate": event["endDate"],
+                "status": webcast.status(state.now()),
+                "slideUrl": None,
+                "isPreProduction": False,
+                "sbmlResponse": None,
+                "reason": None,
+            }
+        )
+
+    @app.post("/api/v2/scheduled-events/<event_id>/real-time/attendees")
+    def realtime_attendees(event_id: str) -> Response:
+        webcast = webcast_or_error(event_id)
+        if isinstance(webcast, Response):
+            return webcast
+        body = request.get_json(silent=True) or {}
+        details = str(body.get("attendeeDetails") or "Base")
+        try:
+            count = int(body.get("count") or REALTIME_COUNT[2])
+        except (TypeError, ValueError):
+            return error_response(400, "count must be an integer")
+        if details not in ("Base", "All", "Counts"):
+            return error_response(400, "attendeeDetails must be Base, All or Counts")
+        if not REALTIME_COUNT[0] <= count <= REALTIME_COUNT[1]:
+            return error_response(400, "count must be between 1 and 500")
+        if webcast.status(state.now()) != "InProgress":
+            return error_response(400, "The webcast is not running")
+        offset = 0
+        if body.get("scrollId"):
+            taken = state.take_scroll(str(body["scrollId"]), "realtime", (event_id,))
+            if isinstance(taken, str):
+                return _scroll_error(taken)
+            offset = taken.offset
+        total = catalog.realtime_count(webcast)
+        end = min(total, offset + count)
+        payload: dict[str, Any] = {
+            "total": total,
+            "hostCount": 1,
+            "moderatorCount": 0,
+            "attendeeCount": total - 1,
+            "status": "Active",
+            "experiencedRebufferingPercentage": 3,
+            "averageExperiencedRebufferDuration": 2,
+            "experiencedErrorsPerAttendees": 0,
+            "multicastErrorsPerAttendees": 0,
+        }
+        if details != "Counts":
+            payload["attendees"] = [
+                catalog.realtime_attendee(webcast, k, details) for k in range(offset, end)
+            ]
+            if end < total:
+                payload["scrollId"] = state.open_scroll("realtime", (event_id,), end)
+        return jsonify(payload)
+
+    return app
