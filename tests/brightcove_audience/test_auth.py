@@ -1,0 +1,97 @@
+"""Tokens: fetched once and reused, refreshed before they expire, refreshed once after a 401."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from testkit import start_emulator
+
+from emulators import EmulatorServer, Fault
+from tap_brightcove_audience.auth import BrightcoveAuthenticator
+
+from .conftest import ACCOUNTS, CLIENT_ID, CLIENT_SECRET, Sync, tap_config
+
+
+def _token_requests(server: EmulatorServer) -> int:
+    return len(server.requests.matching("/v4/access_token", "POST"))
+
+
+def test_token_request_is_basic_auth_form_body(server: EmulatorServer, sync: Sync) -> None:
+    result = sync(tap_config(server.url, account_ids=ACCOUNTS[:1]), streams=["leads"])
+    assert result.error is None
+    [asked] = server.requests.matching("/v4/access_token")
+    assert asked.headers["Authorization"].startswith("Basic ")
+    assert asked.body == b"grant_type=client_credentials"
+    assert CLIENT_SECRET.encode() not in asked.body
+
+
+def test_one_token_serves_a_whole_stream(server: EmulatorServer, sync: Sync) -> None:
+    result = sync(tap_config(server.url, page_size=10), streams=["view_events"])
+    assert result.error is None
+    assert len(server.requests.matching("/view_events")) == 60
+    assert _token_requests(server) == 1
+
+
+def test_token_is_refreshed_shortly_before_it_expires(server: EmulatorServer) -> None:
+    auth = BrightcoveAuthenticator(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        auth_endpoint=f"{server.url}/v4/access_token",
+    )
+    auth.update_access_token()
+    assert auth.is_token_valid()
+    assert auth.last_refreshed is not None
+    # 275 s into a 300 s token: inside the 30 s margin, so a new one is fetched first.
+    auth.last_refreshed -= timedelta(seconds=275)
+    assert not auth.is_token_valid()
+    auth.last_refreshed += timedelta(seconds=10)
+    assert auth.is_token_valid()
+
+
+def test_short_tokens_are_refreshed_during_a_sync(sync: Sync) -> None:
+    server = start_emulator("brightcove", size=300, token_ttl=1)
+    try:
+        # Each page takes 0.15 s: the 1 s tokens run out several times during the sync.
+        server.faults.add(Fault("slow", path="/view_events", delay=0.15, times=None))
+        result = sync(tap_config(server.url, page_size=25), streams=["view_events"])
+    finally:
+        server.stop()
+    assert result.error is None
+    assert len(result.records()) == 600
+    assert _token_requests(server) >= 3
+    # 24 pages, none asked twice: no request went out with an expired token.
+    assert len(server.requests.matching("/view_events")) == 24
+
+
+def test_token_expiring_mid_sync_is_refreshed_once_and_the_sync_completes(
+    server: EmulatorServer, sync: Sync
+) -> None:
+    server.state.expire_tokens(after_requests=3)
+    result = sync(tap_config(server.url, page_size=50), streams=["view_events"])
+    assert result.error is None
+    keys = [r["view_event_key"] for r in result.records()]
+    assert len(keys) == len(set(keys)) == 600
+    assert _token_requests(server) == 2
+    assert len(server.requests.matching("/view_events")) == 12 + 1  # one page asked twice
+
+
+def test_second_401_in_a_row_ends_the_sync_clearly(server: EmulatorServer, sync: Sync) -> None:
+    server.faults.add(Fault("status", path="/view_events", status=401, skip=2, times=2))
+    result = sync(tap_config(server.url, page_size=50), streams=["view_events"])
+    assert result.error is not None
+    message = str(result.error)
+    assert "401 UNAUTHORIZED_ERROR: Permission denied" in message
+    assert "again with a new token" in message
+    assert _token_requests(server) == 2
+    # The two pages read before are in the output, and so is their state.
+    assert len(result.records()) == 100
+    assert result.bookmark("view_events", ACCOUNTS[0]) == result.records()[-1]["updated_at"]
+
+
+def test_refused_client_credentials_name_the_settings(server: EmulatorServer, sync: Sync) -> None:
+    result = sync(tap_config(server.url, client_secret="not-the-secret"))
+    assert result.error is not None
+    assert "client_id and client_secret" in str(result.error)
+    assert "invalid_client" in str(result.error)
+    assert "not-the-secret" not in str(result.error)
+    assert server.requests.matching("/v1/") == []

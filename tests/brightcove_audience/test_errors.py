@@ -1,0 +1,106 @@
+"""Bad answers: throttling and server errors retried (honouring Retry-After), client errors
+ending the sync with the API's own words and the state of what was already synced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from emulators import EmulatorServer, Fault
+
+from .conftest import ACCOUNTS, Sync, tap_config
+
+ONE_ACCOUNT = ACCOUNTS[:1]
+
+
+def test_429_waits_as_long_as_retry_after_says(server: EmulatorServer, sync: Sync) -> None:
+    server.faults.add(
+        Fault("status", path="/view_events", status=429, headers={"Retry-After": "2"}, skip=1)
+    )
+    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["view_events"])
+    assert result.error is None
+    assert len(result.records()) == 300
+    asked = server.requests.matching("/view_events")
+    throttled, retried = asked[1], asked[2]
+    assert throttled.arg("offset") == retried.arg("offset") == "100"
+    assert retried.at - throttled.at >= 2.0
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_a_burst_of_5xx_and_dropped_connections_is_survived(
+    server: EmulatorServer, sync: Sync
+) -> None:
+    server.faults.add(Fault("status", path="/view_events", status=500, skip=1, times=3))
+    server.faults.add(Fault("status", path="/view_events", status=504, times=2))
+    server.faults.add(Fault("drop", path="/view_events", times=1))
+    server.faults.add(Fault("malformed", path="/view_events", times=1))
+    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["view_events"])
+    assert result.error is None
+    keys = [r["view_event_key"] for r in result.records()]
+    assert len(keys) == len(set(keys)) == 300
+    assert len(server.requests.matching("/view_events")) == 3 + 7
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_retries_have_a_limit(server: EmulatorServer, sync: Sync) -> None:
+    server.faults.add(Fault("status", path="/leads", status=500, times=None))
+    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["leads"])
+    assert result.error is not None
+    assert "HTTP 500 INTERNAL_ERROR" in str(result.error)
+    assert len(server.requests.matching("/leads")) == 10
+
+
+def test_400_ends_the_sync_with_the_api_message_and_state(
+    server: EmulatorServer, sync: Sync
+) -> None:
+    body = json.dumps([{"error_code": "BAD_REQUEST_ERROR", "message": "offset is too large"}])
+    server.faults.add(Fault("status", path="/view_events", status=400, skip=2, body=body))
+    result = sync(
+        tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=50), streams=["view_events"]
+    )
+    assert result.error is not None
+    assert "HTTP 400 BAD_REQUEST_ERROR: offset is too large" in str(result.error)
+    assert len(server.requests.matching("/view_events")) == 3  # not retried
+    records = result.records()
+    assert len(records) == 100
+    assert result.bookmark("view_events", ACCOUNTS[0]) == records[-1]["updated_at"]
+
+
+def test_404_names_the_path(server: EmulatorServer, sync: Sync) -> None:
+    result = sync(tap_config(server.url, api_url=f"{server.url}/v2"), streams=["leads"])
+    assert result.error is not None
+    assert "HTTP 404 RESOURCE_NOT_FOUND" in str(result.error)
+    assert f"/v2/accounts/{ACCOUNTS[0]}/leads" in str(result.error)
+
+
+def test_a_page_that_repeats_is_an_error_not_a_loop(server: EmulatorServer, sync: Sync) -> None:
+    page = {
+        "count": 1000,
+        "limit": 100,
+        "offset": 0,
+        "result": [{"created_at": "2026-01-02T00:00:00.000Z", "email_address": "a@b.c"}] * 100,
+    }
+    server.faults.add(
+        Fault("status", path="/leads", status=200, body=json.dumps(page), times=None)
+    )
+    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["leads"])
+    assert result.error is not None
+    assert "repeats the previous page" in str(result.error)
+    assert len(server.requests.matching("/leads")) == 2
+
+
+def test_a_page_that_never_ends_is_an_error(server: EmulatorServer, sync: Sync) -> None:
+    # Every page is new, but its count always promises one more: stop after
+    # ceil(first count / limit) + 2 pages instead of paging forever.
+    for k in range(8):
+        record = {"created_at": f"2026-01-02T00:00:0{k}.000Z", "email_address": f"{k}@b.c"}
+        body = json.dumps({"count": k + 2, "limit": 1, "offset": k, "result": [record]})
+        server.faults.add(Fault("status", path="/leads", status=200, body=body, times=1))
+    result = sync(
+        tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=1), streams=["leads"]
+    )
+    assert result.error is not None
+    assert "paging never ends" in str(result.error)
+    assert len(server.requests.matching("/leads")) == 5
+    assert len(result.records()) == 5  # each page read is new and kept

@@ -1,0 +1,117 @@
+"""Records, keys and state: what a user of the tap depends on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from testkit import start_emulator
+
+from emulators import EmulatorServer
+
+from .conftest import ACCOUNTS, Sync, tap_config
+
+
+def _emulator_count(server: EmulatorServer, kind: str, account: str) -> int:
+    collection = getattr(server.state, kind)[account]
+    return collection.timeline.size
+
+
+def test_every_record_once_with_account_and_key(server: EmulatorServer, sync: Sync) -> None:
+    result = sync(tap_config(server.url, page_size=37))
+    assert result.error is None
+    for stream, key in (("view_events", "view_event_key"), ("leads", "lead_key")):
+        records = result.records(stream)
+        expected = sum(_emulator_count(server, stream, a) for a in ACCOUNTS)
+        assert len(records) == expected
+        keys = Counter(r[key] for r in records)
+        assert keys.most_common(1)[0][1] == 1, "a key appears twice across pages"
+        assert {r["account_id"] for r in records} == set(ACCOUNTS)
+
+
+def test_records_are_utc_and_requested_sorted_on_the_replication_key(
+    server: EmulatorServer, sync: Sync
+) -> None:
+    result = sync(tap_config(server.url), streams=["view_events"])
+    for account in ACCOUNTS:
+        updated = [r["updated_at"] for r in result.records() if r["account_id"] == account]
+        assert updated == sorted(updated)
+        assert all(v.endswith("Z") and len(v) == 24 for v in updated)
+    asked = server.requests.matching("/view_events")
+    assert {r.arg("sort") for r in asked} == {"updated_at"}
+    assert {r.arg("limit") for r in asked} == {"100"}
+    leads = server.requests.matching("/leads")
+    assert leads == []  # not selected, not requested
+
+
+def test_state_is_kept_per_account(server: EmulatorServer, sync: Sync) -> None:
+    result = sync(tap_config(server.url))
+    for stream, field in (("view_events", "updated_at"), ("leads", "created_at")):
+        for account in ACCOUNTS:
+            newest = max(r[field] for r in result.records(stream) if r["account_id"] == account)
+            assert result.bookmark(stream, account) == newest
+
+
+def test_key_is_the_same_on_every_sync(server: EmulatorServer, sync: Sync) -> None:
+    config = tap_config(server.url, account_ids=ACCOUNTS[:1])
+    first = {r["view_event_key"]: r["created_at"] for r in sync(config).records("view_events")}
+    second = {r["view_event_key"]: r["created_at"] for r in sync(config).records("view_events")}
+    assert first == second
+
+
+def test_second_run_reads_from_bookmark_minus_lookback(server: EmulatorServer, sync: Sync) -> None:
+    config = tap_config(server.url, account_ids=ACCOUNTS[:1], view_events_lookback_hours=48)
+    first = sync(config, streams=["view_events"])
+    bookmark = first.bookmark("view_events", ACCOUNTS[0])
+    assert bookmark is not None
+    processed = server.state.process(ACCOUNTS[0], count=4)
+    server.requests.clear()
+
+    second = sync(config, state=first.state, streams=["view_events"])
+
+    assert second.error is None
+    floor = datetime.fromisoformat(bookmark.replace("Z", "+00:00")) - timedelta(hours=48)
+    floor_text = floor.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    records = second.records()
+    assert records, "the look-back window and the processed events are read again"
+    assert min(r["updated_at"] for r in records) >= floor_text
+    assert len(records) < len(first.records())
+    # The events processed since are re-emitted with the key they had.
+    first_keys = {r["view_event_key"] for r in first.records()}
+    newest = sorted(records, key=lambda r: r["updated_at"])[-len(set(processed)) :]
+    assert {r["view_event_key"] for r in newest} <= first_keys
+    [asked, *_] = server.requests.matching("/view_events")
+    assert int(asked.arg("from") or 0) == int(floor.timestamp() * 1000)
+    assert second.bookmark("view_events", ACCOUNTS[0]) > bookmark
+
+
+def test_where_settings_reach_the_api(server: EmulatorServer, sync: Sync) -> None:
+    config = tap_config(
+        server.url, view_events_where="player_id==V1s6NOwRx,BkgFuzyhg", leads_where="country==US"
+    )
+    result = sync(config)
+    assert {r["player_id"] for r in result.records("view_events")} == {"V1s6NOwRx", "BkgFuzyhg"}
+    assert {r["country"] for r in result.records("leads")} == {"US"}
+    assert {r.arg("where") for r in server.requests.matching("/leads")} == {"country==US"}
+
+
+@pytest.fixture(scope="module")
+def ten_thousand() -> Iterator[EmulatorServer]:
+    server = start_emulator("brightcove", size=10_000, accounts=["1486906377"])
+    yield server
+    server.stop()
+
+
+def test_syncs_ten_thousand_view_events_each_once(
+    ten_thousand: EmulatorServer, sync: Sync
+) -> None:
+    config = tap_config(ten_thousand.url, account_ids=["1486906377"])
+    result = sync(config, streams=["view_events"])
+    assert result.error is None
+    keys = [r["view_event_key"] for r in result.records()]
+    assert len(keys) == 10_000
+    assert len(set(keys)) == 10_000
+    assert len({r["created_at"] for r in result.records()}) == 10_000
+    assert len(ten_thousand.requests.matching("/view_events")) == 100
