@@ -81,9 +81,7 @@ def test_a_page_that_repeats_is_an_error_not_a_loop(server: EmulatorServer, sync
         "offset": 0,
         "result": [{"created_at": "2026-01-02T00:00:00.000Z", "email_address": "a@b.c"}] * 100,
     }
-    server.faults.add(
-        Fault("status", path="/leads", status=200, body=json.dumps(page), times=None)
-    )
+    server.faults.add(Fault("status", path="/leads", status=200, body=json.dumps(page), times=None))
     result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["leads"])
     assert result.error is not None
     assert "repeats the previous page" in str(result.error)
@@ -97,9 +95,7 @@ def test_a_page_that_never_ends_is_an_error(server: EmulatorServer, sync: Sync) 
         record = {"created_at": f"2026-01-02T00:00:0{k}.000Z", "email_address": f"{k}@b.c"}
         body = json.dumps({"count": k + 2, "limit": 1, "offset": k, "result": [record]})
         server.faults.add(Fault("status", path="/leads", status=200, body=body, times=1))
-    result = sync(
-        tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=1), streams=["leads"]
-    )
+    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=1), streams=["leads"])
     assert result.error is not None
     assert "paging never ends" in str(result.error)
     assert len(server.requests.matching("/leads")) == 5

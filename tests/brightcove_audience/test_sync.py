@@ -104,9 +104,7 @@ def ten_thousand() -> Iterator[EmulatorServer]:
     server.stop()
 
 
-def test_syncs_ten_thousand_view_events_each_once(
-    ten_thousand: EmulatorServer, sync: Sync
-) -> None:
+def test_syncs_ten_thousand_view_events_each_once(ten_thousand: EmulatorServer, sync: Sync) -> None:
     config = tap_config(ten_thousand.url, account_ids=["1486906377"])
     result = sync(config, streams=["view_events"])
     assert result.error is None

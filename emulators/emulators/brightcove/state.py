@@ -29,7 +29,7 @@ class State:
     updates_per_request: int
     now_ms: int | None = None  # a fixed clock for the data; None: the real time
     tokens: dict[str, float] = field(default_factory=dict)  # token -> monotonic expiry
-    token_requests: int = 0
+    issued_tokens: list[str] = field(default_factory=list)  # every token, for leak checks
     _expire_in_requests: int | None = None
     _calls: dict[str, deque[float]] = field(default_factory=dict)
     _process_round: int = 0
@@ -45,7 +45,7 @@ class State:
         token = secrets.token_urlsafe(32)
         with self.lock:
             self.tokens[token] = time.monotonic() + lifetime
-            self.token_requests += 1
+            self.issued_tokens.append(token)
         return token, lifetime
 
     def token_valid(self, token: str) -> bool:

@@ -1,0 +1,75 @@
+"""Each bad setting stops the tap before its first request, with a message naming it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from singer_sdk.exceptions import ConfigValidationError
+
+from emulators import EmulatorServer
+from tap_brightcove_audience.tap import TapBrightcoveAudience
+
+from .conftest import CLIENT_SECRET, tap_config
+
+BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
+    ("client_id", {"client_id": None}, "'client_id' is a required property"),
+    ("client_id", {"client_id": "  "}, "client_id: must not be empty"),
+    ("client_secret", {"client_secret": None}, "'client_secret' is a required property"),
+    ("account_ids", {"account_ids": []}, "account_ids: give at least one"),
+    ("account_ids", {"account_ids": "1486906377"}, "in config['account_ids']"),
+    ("account_ids", {"account_ids": ["abc"]}, "in config['account_ids'][0]"),
+    ("account_ids", {"account_ids": ["1", "1"]}, "account_ids: an account id is listed twice"),
+    ("start_date", {"start_date": None}, "'start_date' is a required property"),
+    ("start_date", {"start_date": "01/02/2026"}, "start_date: '01/02/2026' is not a date"),
+    ("start_date", {"start_date": "2999-01-01"}, "start_date: '2999-01-01' is in the future"),
+    ("api_url", {"api_url": "audience.api.brightcove.com"}, "api_url: "),
+    ("oauth_url", {"oauth_url": "ftp://oauth"}, "oauth_url: 'ftp://oauth' is not an http(s) URL"),
+    ("page_size", {"page_size": 101}, "101 is greater than the maximum of 100 in config['page_size']"),
+    ("page_size", {"page_size": 0}, "in config['page_size']"),
+    ("view_events_where", {"view_events_where": "colour==red"}, "view_events_where: unknown field 'colour'"),
+    ("view_events_where", {"view_events_where": "video_id=1"}, "view_events_where: 'video_id=1' is not field==value"),
+    ("leads_where", {"leads_where": "video_name==x"}, "leads_where: unknown field 'video_name'"),
+    ("view_events_lookback_hours", {"view_events_lookback_hours": -1}, "in config['view_events_lookback_hours']"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("setting", "change", "expected"), BAD_SETTINGS)
+def test_bad_setting_is_named_and_nothing_is_requested(
+    server: EmulatorServer, setting: str, change: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(ConfigValidationError) as caught:
+        TapBrightcoveAudience(config=tap_config(server.url, **change))
+    errors = caught.value.errors
+    assert any(expected in e for e in errors), errors
+    assert all(setting in e for e in errors if expected in e)
+    assert len(server.requests) == 0
+
+
+def test_secret_value_never_appears_in_a_validation_error(server: EmulatorServer) -> None:
+    with pytest.raises(ConfigValidationError) as caught:
+        TapBrightcoveAudience(config=tap_config(server.url, client_secret=12345678901))
+    assert any("client_secret" in e for e in caught.value.errors)
+    assert not any("12345678901" in e for e in caught.value.errors)
+
+
+def test_the_command_line_exits_with_the_setting_named(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(tap_config(server.url, page_size=500)))
+    run = subprocess.run(
+        [Path(sys.executable).with_name("tap-brightcove-audience"), "--config", config],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "500 is greater than the maximum of 100 in config['page_size']" in run.stderr
+    assert CLIENT_SECRET not in run.stderr + run.stdout
+    assert len(server.requests) == 0
