@@ -1,0 +1,341 @@
+"""The streams: time zones, the event list, and one report per event feeding eight streams."""
+
+from __future__ import annotations
+
+import typing as t
+from datetime import UTC, date, datetime, timedelta
+from weakref import WeakKeyDictionary
+
+import requests
+from singer_sdk import Stream
+
+from tap_webcast_reporting import api_names as names
+from tap_webcast_reporting import schemas
+from tap_webcast_reporting import values as v
+from tap_webcast_reporting.client import WebcastsStream, XmlListStream
+from tap_webcast_reporting.errors import EventNotAuthorized, QuotaReached, UnreadableReport
+from tap_webcast_reporting.parsing import ReportHeader, csv_report, json_report, xml_report
+from tap_webcast_reporting.parsing.body import CHUNK, ReportBody
+from tap_webcast_reporting.records import ReportRecords
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+PARSERS = {"xml": xml_report.parse, "json": json_report.parse, "csv": csv_report.parse}
+EXPIRED_REPEAT = timedelta(hours=48)  # one report per expired event per 48 hours
+QUOTA_RETRY_SECONDS = 60.0  # after a 61/62, ask again this much later (within the wait budget)
+
+
+class TimezonesStream(XmlListStream):
+    """The time zone ids the API accepts."""
+
+    name = "timezones"
+    path = names.TIMEZONES_PATH
+    primary_keys = ("timezone_id",)
+    schema = schemas.TIMEZONES
+    record_element = "timezone_id"
+
+    def record_of(self, element: t.Any) -> dict[str, t.Any]:
+        return {"timezone_id": v.text(element.text)}
+
+
+class EventsStream(XmlListStream):
+    """The event list: every event the account may report on (or only ``event_ids``)."""
+
+    name = "events"
+    path = names.EVENT_LIST_PATH
+    primary_keys = ("event_id",)
+    schema = schemas.EVENTS
+    record_element = "event_info"
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config["api_url"]).rstrip("/")
+
+    def record_of(self, element: t.Any) -> dict[str, t.Any]:
+        latest = [
+            x
+            for x in (
+                v.epoch_ms_to_iso(element.get("latest_registration")),
+                v.epoch_ms_to_iso(element.get("latest_session")),
+            )
+            if x
+        ]
+        return {
+            "event_id": element.get("id"),
+            "title": v.text(element.text),
+            "cost_center": v.text(element.get("cost_center")),
+            "event_expiry": v.utc_text_to_iso(element.get("event_expiry")),
+            "is_expired": (element.get("is_expired") or "").strip().lower() == "true",
+            "folder_id": v.text(element.get("folder_id")),
+            "latest_registration": v.epoch_ms_to_iso(element.get("latest_registration")),
+            "latest_session": v.epoch_ms_to_iso(element.get("latest_session")),
+            "sched_start": v.text(element.get("sched_start")),
+            "sched_end": v.text(element.get("sched_end")),
+            "latest_activity": max(latest) if latest else None,
+        }
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        wanted = {str(e) for e in self.config.get("event_ids") or []}
+        seen: set[str] = set()
+        for record in super().get_records(context):
+            if wanted and record["event_id"] not in wanted:
+                continue
+            seen.add(record["event_id"])
+            yield record
+        for missing in sorted(wanted - seen):
+            self.logger.warning(
+                "Event %s is not in the account's event list (no permission, or a wrong id): "
+                "no report is asked for it",
+                missing,
+            )
+
+    def get_child_context(self, record: dict, context: Context | None) -> dict | None:  # type: ignore[override]
+        if record["is_expired"] and not self.config.get("include_expired", False):
+            self.logger.info("Event %s is expired and include_expired is off: no report", record["event_id"])
+            return None
+        return {
+            "event_id": record["event_id"],
+            "is_expired": record["is_expired"],
+            "latest_activity": record["latest_activity"],
+        }
+
+    def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable[dict | None]:
+        child = self.get_child_context(record, context)
+        if child is not None:
+            yield child
+
+
+class EventReportsStream(WebcastsStream):
+    """One report per event and run: event data, analytics and the filters applied. Reading it
+    spools the records of the report streams below it."""
+
+    name = "event_reports"
+    path = names.REPORT_PATH  # the metrics name it; get_url picks the format and expired path
+    parent_stream_type = EventsStream
+    primary_keys = ("event_id",)
+    replication_key = "latest_activity"
+    state_partitioning_keys = ("event_id",)
+    schema = schemas.EVENT_REPORTS
+    is_sorted = False
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._bodies: WeakKeyDictionary[requests.Response, ReportBody] = WeakKeyDictionary()
+
+    @property
+    def requests_session(self) -> requests.Session:
+        session = super().requests_session
+        session.stream = True  # the report is read as it arrives, never whole
+        return session
+
+    @property
+    def report_format(self) -> str:
+        return str(self.config.get("report_format", "xml"))
+
+    def get_url(self, context: Context | None) -> str:
+        expired = bool(context and context.get("is_expired"))
+        path = names.EXPIRED_REPORT_PATH if expired else names.REPORT_PATH
+        return self.url_base + path.format(format=self.report_format)
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any | None) -> dict[str, t.Any]:
+        config = self.config
+        params: dict[str, t.Any] = {
+            names.VERSION: names.API_VERSION,
+            names.EVENT_ID: (context or {}).get("event_id"),
+            names.TIMEZONE: config.get("timezone", "GMT"),
+        }
+        for setting, param in ((("start_date", names.START_DATE)), ("end_date", names.END_DATE)):
+            if config.get(setting):
+                params[param] = date.fromisoformat(str(config[setting])[:10]).strftime(names.DATE_FORMAT)
+        for setting, param in names.ON_OFF_FILTERS.items():
+            if config.get(setting) is not None:
+                params[param] = "on" if config[setting] else "off"
+        for setting, param in names.LIST_FILTERS.items():
+            if config.get(setting):
+                params[param] = "|".join(config[setting])
+        return params
+
+    def response_head(self, response: requests.Response) -> bytes:
+        body = ReportBody(response.iter_content(CHUNK))
+        self._bodies[response] = body
+        return body.head
+
+    # The report ---------------------------------------------------------------------------
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        assert context is not None
+        event_id = str(context["event_id"])
+        quota = self._tap.report_quota
+        if quota.stopped:
+            self._tap.events_left.append(event_id)
+            return
+        if not self._wants_report(context):
+            return
+        self._tap.check_timezone()
+        while True:
+            try:
+                header, count = self.request_decorator(self._fetch_report)(context)
+                break
+            except QuotaReached as exc:
+                if exc.code is not None and quota.wait_left >= QUOTA_RETRY_SECONDS:
+                    self.logger.warning("%s; asking again in %.0f s", exc, QUOTA_RETRY_SECONDS)
+                    quota.pause(QUOTA_RETRY_SECONDS)
+                    continue
+                quota.stopped = str(exc)
+                self._tap.events_left.append(event_id)
+                self.logger.warning(
+                    "Report quota: %s. No more reports in this run; the state is saved and the "
+                    "next run continues with the events left.",
+                    exc,
+                )
+                return
+            except EventNotAuthorized as exc:
+                self.logger.warning("Skipping event %s: %s", event_id, exc)
+                return
+            except UnreadableReport as exc:
+                self.logger.error("Skipping event %s until the next run: %s", event_id, exc)
+                return
+        if context.get("is_expired"):
+            now = datetime.now(UTC).strftime(v.ISO_UTC)
+            self.get_context_state(context)["expired_report_at"] = now
+        yield {
+            "event_id": event_id,
+            **header.event,
+            **header.analytics,
+            "filters": header.filters or None,
+            "report_format": self.report_format,
+            "timezone": self.config.get("timezone", "GMT"),
+            "registrant_count": count,
+            "latest_activity": context.get("latest_activity"),
+        }
+
+    def _wants_report(self, context: Context) -> bool:
+        """Only events whose latest registration or session moved since their last report;
+        an expired event at most once per 48 hours."""
+        state = self.get_context_state(context)
+        event_id = context["event_id"]
+        bookmark = state.get("replication_key_value")
+        latest = context.get("latest_activity")
+        if bookmark and latest and latest <= bookmark:
+            self.logger.info("Event %s: no registration or session since its last report", event_id)
+            return False
+        last_expired = state.get("expired_report_at")
+        if context.get("is_expired") and last_expired:
+            since = datetime.now(UTC) - datetime.fromisoformat(last_expired)
+            if since < EXPIRED_REPEAT:
+                self.logger.info(
+                    "Event %s is expired and was reported %s ago: the API allows one report per "
+                    "48 hours",
+                    event_id,
+                    str(since).split(".")[0],
+                )
+                return False
+        return True
+
+    def _fetch_report(self, context: Context) -> tuple[ReportHeader, int]:
+        """Ask for the report once and spool its records (retried whole by the caller)."""
+        event_id = str(context["event_id"])
+        self._tap.report_quota.take(bool(context.get("is_expired")))
+        request = self.build_prepared_request(
+            method="GET",
+            url=self.get_url(context),
+            params=self.get_url_params(context, None),
+            headers=self.http_headers,
+        )
+        wanted = {s.name for s in self.child_streams if s.selected}
+        spool = self._tap.spool
+        spool.start(event_id, wanted)
+        response = self._request(request, context)
+        try:
+            body = self._bodies.pop(response, None) or ReportBody(response.iter_content(CHUNK))
+            tz = v.zone(str(self.config.get("timezone", "GMT")))
+            header: ReportHeader | None = None
+            records: ReportRecords | None = None
+            count = 0
+            for item in PARSERS[self.report_format](body, event_id, tz, self.logger):
+                if isinstance(item, ReportHeader):
+                    header, records = item, ReportRecords(event_id, item)
+                    for name, record in records.header_records():
+                        spool.add(name, record)
+                    continue
+                assert records is not None
+                count += 1
+                for name, record in records.viewer_records(item):
+                    spool.add(name, record)
+        except requests.RequestException as exc:
+            raise type(exc)(f"event {event_id}: the report was cut off ({type(exc).__name__})") from None
+        finally:
+            response.close()
+            spool.finish()
+        return header or ReportHeader(), count
+
+    def get_child_context(self, record: dict, context: Context | None) -> dict:  # type: ignore[override]
+        return {"event_id": record["event_id"]}
+
+
+class ReportPartStream(Stream):
+    """Records read from one event's report (spooled by ``event_reports``)."""
+
+    parent_stream_type = EventReportsStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        assert context is not None
+        yield from self._tap.spool.read(self.name, str(context["event_id"]))  # type: ignore[attr-defined]
+
+
+class RegistrationQuestionsStream(ReportPartStream):
+    name = "registration_questions"
+    primary_keys = ("event_id", "label")
+    schema = schemas.REGISTRATION_QUESTIONS
+
+
+class SurveysStream(ReportPartStream):
+    name = "surveys"
+    primary_keys = ("event_id", "name")
+    schema = schemas.SURVEYS
+
+
+class SurveyQuestionsStream(ReportPartStream):
+    name = "survey_questions"
+    primary_keys = ("event_id", "survey_name", "label")
+    schema = schemas.SURVEY_QUESTIONS
+
+
+class RegistrantsStream(ReportPartStream):
+    name = "registrants"
+    primary_keys = ("event_id", "email")
+    schema = schemas.REGISTRANTS
+
+
+class ViewingSessionsStream(ReportPartStream):
+    name = "viewing_sessions"
+    primary_keys = ("event_id", "email", "session_number")
+    schema = schemas.VIEWING_SESSIONS
+
+
+class QuestionsStream(ReportPartStream):
+    name = "questions"
+    primary_keys = ("event_id", "email", "question_number")
+    schema = schemas.QUESTIONS
+
+
+class SurveyResponsesStream(ReportPartStream):
+    name = "survey_responses"
+    primary_keys = ("event_id", "email", "response_number")
+    schema = schemas.SURVEY_RESPONSES
+
+
+STREAM_TYPES: list[type[Stream]] = [
+    TimezonesStream,
+    EventsStream,
+    EventReportsStream,
+    RegistrationQuestionsStream,
+    SurveysStream,
+    SurveyQuestionsStream,
+    RegistrantsStream,
+    ViewingSessionsStream,
+    QuestionsStream,
+    SurveyResponsesStream,
+]
