@@ -49,7 +49,9 @@ def test_token_needs_basic_client_credentials(server: EmulatorServer) -> None:
     )
     assert wrong.status_code == 401
     assert wrong.json()["error"] == "invalid_client"
-    no_grant = requests.post(f"{server.url}/v4/access_token", auth=(CLIENT_ID, CLIENT_SECRET))
+    no_grant = requests.post(
+        f"{server.url}/v4/access_token", auth=(CLIENT_ID, CLIENT_SECRET), timeout=5
+    )
     assert no_grant.status_code == 400
     assert token(server, expires_in="5")["expires_in"] == 5
 

@@ -29,12 +29,12 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
     ("start_date", {"start_date": "2999-01-01"}, "start_date: '2999-01-01' is in the future"),
     ("api_url", {"api_url": "audience.api.brightcove.com"}, "api_url: "),
     ("oauth_url", {"oauth_url": "ftp://oauth"}, "oauth_url: 'ftp://oauth' is not an http(s) URL"),
-    ("page_size", {"page_size": 101}, "101 is greater than the maximum of 100 in config['page_size']"),
+    ("page_size", {"page_size": 101}, "101 is greater than the maximum of 100"),
     ("page_size", {"page_size": 0}, "in config['page_size']"),
-    ("view_events_where", {"view_events_where": "colour==red"}, "view_events_where: unknown field 'colour'"),
-    ("view_events_where", {"view_events_where": "video_id=1"}, "view_events_where: 'video_id=1' is not field==value"),
+    ("view_events_where", {"view_events_where": "colour==red"}, "unknown field 'colour'"),
+    ("view_events_where", {"view_events_where": "video_id=1"}, "'video_id=1' is not field==value"),
     ("leads_where", {"leads_where": "video_name==x"}, "leads_where: unknown field 'video_name'"),
-    ("view_events_lookback_hours", {"view_events_lookback_hours": -1}, "in config['view_events_lookback_hours']"),
+    ("view_events_lookback_hours", {"view_events_lookback_hours": -1}, "less than the minimum"),
 ]  # fmt: skip
 
 
