@@ -71,7 +71,10 @@ class WebcastsSession(APIAuthenticatorBase):
 
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         with self._lock:
-            if self._logged_in_at is None or time.monotonic() - self._logged_in_at >= self._renew_after:
+            if (
+                self._logged_in_at is None
+                or time.monotonic() - self._logged_in_at >= self._renew_after
+            ):
                 self._login()
         return super().authenticate_request(request)
 
@@ -115,7 +118,9 @@ class WebcastsSession(APIAuthenticatorBase):
                 time.sleep(2**attempt)
                 continue
             if response.status_code >= 500 and attempt < LOGIN_TRIES:
-                self.logger.warning("Login attempt %d answered HTTP %d; trying again", attempt, response.status_code)
+                self.logger.warning(
+                    "Login attempt %d answered HTTP %d; trying again", attempt, response.status_code
+                )
                 time.sleep(2**attempt)
                 continue
             if response.status_code >= 400:

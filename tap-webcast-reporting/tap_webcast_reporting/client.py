@@ -15,7 +15,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_webcast_reporting import api_names as names
 from tap_webcast_reporting.auth import WebcastsSession, safe_xml_parser
-from tap_webcast_reporting.errors import InvalidSession, error_for
+from tap_webcast_reporting.errors import InvalidSessionError, error_for
 from tap_webcast_reporting.redaction import redact
 
 if t.TYPE_CHECKING:
@@ -51,7 +51,9 @@ class WebcastsStream(RESTStream[t.Any]):
     def authenticator(self) -> WebcastsSession:
         return self._tap.webcasts_session
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any | None) -> dict[str, t.Any]:
+    def get_url_params(
+        self, context: Context | None, next_page_token: t.Any | None
+    ) -> dict[str, t.Any]:
         return {names.VERSION: names.API_VERSION}
 
     def what(self, context: Context | None) -> str:
@@ -81,23 +83,29 @@ class WebcastsStream(RESTStream[t.Any]):
             self.authenticator.secrets,
         )
 
-    def _request(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
         """Send; on returnCode 11 log in again once; never let a URL into an exception."""
         try:
             try:
                 return super()._request(prepared_request, context)
-            except InvalidSession:
-                self.logger.warning("%s: %s; logging in again", self.what(context), "session refused")
+            except InvalidSessionError:
+                self.logger.warning(
+                    "%s: %s; logging in again", self.what(context), "session refused"
+                )
                 self.authenticator.invalidate()
                 try:
                     return super()._request(prepared_request, context)
-                except InvalidSession as exc:
+                except InvalidSessionError as exc:
                     raise FatalAPIError(f"{exc} right after a new login") from None
         except requests.RequestException as exc:
             raise type(exc)(redact(str(exc), self.authenticator.secrets)) from None
 
     def backoff_wait_generator(self) -> Generator[float, None, None]:
-        return backoff.expo(base=2, factor=float(self.config.get("retry_initial_wait_seconds", 5)), max_value=120)  # type: ignore[no-any-return]
+        return backoff.expo(
+            base=2, factor=float(self.config.get("retry_initial_wait_seconds", 5)), max_value=120
+        )
 
     def backoff_max_tries(self) -> int:
         return int(self.config.get("retry_max_tries", 5))

@@ -38,27 +38,27 @@ class WebcastsAPIError(FatalAPIError):
         self.code = code
 
 
-class EventNotAuthorized(WebcastsAPIError):
+class EventNotAuthorizedError(WebcastsAPIError):
     """returnCode 10: this event is skipped with a warning."""
 
 
-class InvalidSession(WebcastsAPIError):
+class InvalidSessionError(WebcastsAPIError):
     """returnCode 11: log in again once."""
 
 
-class QuotaReached(WebcastsAPIError):
+class QuotaReachedError(WebcastsAPIError):
     """returnCode 61/62, or the tap's own count: wait within the hour or end cleanly."""
 
 
-class ServiceUnavailable(RetriableAPIError):
+class ServiceUnavailableError(RetriableAPIError):
     """returnCode 50/60: retried with backoff."""
 
 
-class BrokenReport(RetriableAPIError):
+class BrokenReportError(RetriableAPIError):
     """The report ended before its last element (a cut connection): fetched again."""
 
 
-class UnreadableReport(WebcastsAPIError):
+class UnreadableReportError(WebcastsAPIError):
     """A report broken in a way no repair settles: the event is skipped with an error."""
 
 
@@ -66,11 +66,11 @@ def error_for(code: int, what: str) -> Exception:
     """The exception for a failed call; ``what`` names the call and the event."""
     message = f"{what}: {describe(code)}"
     if code in RETRIABLE:
-        return ServiceUnavailable(message)
+        return ServiceUnavailableError(message)
     if code == 10:
-        return EventNotAuthorized(message, code)
+        return EventNotAuthorizedError(message, code)
     if code == 11:
-        return InvalidSession(message, code)
+        return InvalidSessionError(message, code)
     if code in QUOTA:
-        return QuotaReached(message, code)
+        return QuotaReachedError(message, code)
     return WebcastsAPIError(message, code)

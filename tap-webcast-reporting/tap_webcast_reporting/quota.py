@@ -8,7 +8,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from tap_webcast_reporting.errors import QuotaReached
+from tap_webcast_reporting.errors import QuotaReachedError
 
 HOUR = 3600.0
 EXPIRED_PER_HOUR = 50
@@ -30,7 +30,7 @@ class ReportQuota:
         self.stopped: str | None = None  # why report requests ended for this run
 
     def take(self, expired: bool) -> None:
-        """Count one report request, waiting for a slot within the budget, else QuotaReached."""
+        """Count one report request; wait for a slot within the budget, else QuotaReachedError."""
         sent = self._sent[expired]
         while True:
             now = self._clock()
@@ -42,7 +42,7 @@ class ReportQuota:
             wait = sent[0] + HOUR - now
             kind = "expired-event reports" if expired else "reports"
             if wait > self.wait_left:
-                raise QuotaReached(
+                raise QuotaReachedError(
                     f"{self.limits[expired]} {kind} an hour reached (a slot frees in {wait:.0f} s, "
                     f"more than the {self.wait_left:.0f} s left to wait)"
                 )

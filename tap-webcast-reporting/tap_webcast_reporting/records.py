@@ -17,7 +17,9 @@ class ReportRecords:
     def __init__(self, event_id: str, header: ReportHeader) -> None:
         self.event_id = event_id
         self.header = header
-        self._labels = {q["question_id"]: q["label"] for q in header.registration_questions if q["question_id"]}
+        self._labels = {
+            q["question_id"]: q["label"] for q in header.registration_questions if q["question_id"]
+        }
         self._surveys = {s["survey_id"]: s for s in header.surveys if s["survey_id"]}
         self._questions = {
             (s["survey_id"], q["question_id"]): q["label"]
@@ -31,28 +33,38 @@ class ReportRecords:
         for position, q in enumerate(self.header.registration_questions, 1):
             yield "registration_questions", {"event_id": e, "position": position, **q}
         for survey in self.header.surveys:
-            yield "surveys", {
-                "event_id": e,
-                "survey_id": survey["survey_id"],
-                "name": survey["name"],
-                "type": survey["type"],
-                "question_count": len(survey["questions"]),
-            }
-            for position, q in enumerate(survey["questions"], 1):
-                yield "survey_questions", {
+            yield (
+                "surveys",
+                {
                     "event_id": e,
                     "survey_id": survey["survey_id"],
-                    "survey_name": survey["name"],
-                    "question_id": q["question_id"],
-                    "type": q["type"],
-                    "label": q["label"],
-                    "position": position,
-                }
+                    "name": survey["name"],
+                    "type": survey["type"],
+                    "question_count": len(survey["questions"]),
+                },
+            )
+            for position, q in enumerate(survey["questions"], 1):
+                yield (
+                    "survey_questions",
+                    {
+                        "event_id": e,
+                        "survey_id": survey["survey_id"],
+                        "survey_name": survey["name"],
+                        "question_id": q["question_id"],
+                        "type": q["type"],
+                        "label": q["label"],
+                        "position": position,
+                    },
+                )
 
     def viewer_records(self, viewer: ParsedViewer) -> Iterator[Emitted]:
         e = self.event_id
         email = viewer.answer("email") or ""
-        registrant: dict[str, Any] = {"event_id": e, "email": email, "registration_date": viewer.registration_date}
+        registrant: dict[str, Any] = {
+            "event_id": e,
+            "email": email,
+            "registration_date": viewer.registration_date,
+        }
         for qid in STANDARD_QUESTIONS:
             if qid != "email":
                 registrant[qid] = viewer.answer(qid)
@@ -70,7 +82,9 @@ class ReportRecords:
         for n, r in enumerate(viewer.survey_responses, 1):
             record = {"event_id": e, "email": email, "response_number": n, **r}
             if r["survey_id"] in self._surveys:
-                record["survey_name"] = record["survey_name"] or self._surveys[r["survey_id"]]["name"]
+                record["survey_name"] = (
+                    record["survey_name"] or self._surveys[r["survey_id"]]["name"]
+                )
                 label = self._questions.get((r["survey_id"], r["question_id"]))
                 record["question_label"] = record["question_label"] or label
             yield "survey_responses", record
@@ -83,10 +97,10 @@ class ReportRecords:
             totals[f"{kind}_sessions"] = 0
             totals[f"{kind}_duration"] = 0
         for s in viewer.sessions:
-            kind = SESSION_TOTALS.get(s["type"] or "")
-            if kind:
-                totals[f"{kind}_sessions"] += 1
-                totals[f"{kind}_duration"] += int(s["duration"] or 0)
+            short = SESSION_TOTALS.get(s["type"] or "")
+            if short:
+                totals[f"{short}_sessions"] += 1
+                totals[f"{short}_duration"] += int(s["duration"] or 0)
         totals["total_sessions"] = len(viewer.sessions)
         totals["total_duration"] = sum(int(s["duration"] or 0) for s in viewer.sessions)
         return totals

@@ -12,7 +12,9 @@ EVENT_ID = th.Property("event_id", th.StringType, required=True, description="We
 EMAIL = th.Property("email", th.StringType, required=True, description="The registrant's email")
 
 TIMEZONES = th.PropertiesList(
-    th.Property("timezone_id", th.StringType, required=True, description="A time zone id the API accepts"),
+    th.Property(
+        "timezone_id", th.StringType, required=True, description="A time zone id the API accepts"
+    ),
 ).to_dict()
 
 EVENTS = th.PropertiesList(
@@ -97,7 +99,9 @@ EVENT_REPORTS = th.PropertiesList(
 REGISTRATION_QUESTIONS = th.PropertiesList(
     EVENT_ID,
     th.Property("label", th.StringType, required=True),
-    th.Property("question_id", th.StringType, description="Absent from JSON/CSV for custom questions"),
+    th.Property(
+        "question_id", th.StringType, description="Absent from JSON/CSV for custom questions"
+    ),
     th.Property("position", th.IntegerType),
 ).to_dict()
 
@@ -129,7 +133,11 @@ REGISTRANTS = th.PropertiesList(
     EVENT_ID,
     EMAIL,
     th.Property("registration_date", Time),
-    *(th.Property(qid, th.StringType, description=label) for qid, label in STANDARD_QUESTIONS.items() if qid != "email"),
+    *(
+        th.Property(qid, th.StringType, description=label)
+        for qid, label in STANDARD_QUESTIONS.items()
+        if qid != "email"
+    ),
     th.Property("answers", th.ArrayType(ANSWER), description="Every registration answer"),
     th.Property("referrer", th.StringType),
     th.Property("live_sessions", th.IntegerType),
@@ -150,7 +158,9 @@ REGISTRANTS = th.PropertiesList(
 VIEWING_SESSIONS = th.PropertiesList(
     EVENT_ID,
     EMAIL,
-    th.Property("session_number", th.IntegerType, required=True, description="1-based, in report order"),
+    th.Property(
+        "session_number", th.IntegerType, required=True, description="1-based, in report order"
+    ),
     th.Property("type", th.StringType, description="Live, On-Demand, SimLive, ..."),
     th.Property("start_time", Time),
     th.Property("end_time", Time),

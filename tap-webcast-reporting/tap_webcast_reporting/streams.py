@@ -13,7 +13,11 @@ from tap_webcast_reporting import api_names as names
 from tap_webcast_reporting import schemas
 from tap_webcast_reporting import values as v
 from tap_webcast_reporting.client import WebcastsStream, XmlListStream
-from tap_webcast_reporting.errors import EventNotAuthorized, QuotaReached, UnreadableReport
+from tap_webcast_reporting.errors import (
+    EventNotAuthorizedError,
+    QuotaReachedError,
+    UnreadableReportError,
+)
 from tap_webcast_reporting.parsing import ReportHeader, csv_report, json_report, xml_report
 from tap_webcast_reporting.parsing.body import CHUNK, ReportBody
 from tap_webcast_reporting.records import ReportRecords
@@ -83,6 +87,13 @@ class EventsStream(XmlListStream):
                 continue
             seen.add(record["event_id"])
             yield record
+        # The loop above ends after the last event's report streams have run.
+        if self._tap.events_left:
+            self.logger.warning(
+                "Report quota ended this run early: %d events left for the next run (%s)",
+                len(self._tap.events_left),
+                ", ".join(self._tap.events_left[:20]),
+            )
         for missing in sorted(wanted - seen):
             self.logger.warning(
                 "Event %s is not in the account's event list (no permission, or a wrong id): "
@@ -90,9 +101,11 @@ class EventsStream(XmlListStream):
                 missing,
             )
 
-    def get_child_context(self, record: dict, context: Context | None) -> dict | None:  # type: ignore[override]
+    def get_child_context(self, record: dict, context: Context | None) -> dict | None:
         if record["is_expired"] and not self.config.get("include_expired", False):
-            self.logger.info("Event %s is expired and include_expired is off: no report", record["event_id"])
+            self.logger.info(
+                "Event %s is expired and include_expired is off: no report", record["event_id"]
+            )
             return None
         return {
             "event_id": record["event_id"],
@@ -100,7 +113,9 @@ class EventsStream(XmlListStream):
             "latest_activity": record["latest_activity"],
         }
 
-    def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable[dict | None]:
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> t.Iterable[dict | None]:
         child = self.get_child_context(record, context)
         if child is not None:
             yield child
@@ -138,7 +153,9 @@ class EventReportsStream(WebcastsStream):
         path = names.EXPIRED_REPORT_PATH if expired else names.REPORT_PATH
         return self.url_base + path.format(format=self.report_format)
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any | None) -> dict[str, t.Any]:
+    def get_url_params(
+        self, context: Context | None, next_page_token: t.Any | None
+    ) -> dict[str, t.Any]:
         config = self.config
         params: dict[str, t.Any] = {
             names.VERSION: names.API_VERSION,
@@ -147,7 +164,9 @@ class EventReportsStream(WebcastsStream):
         }
         for setting, param in ((("start_date", names.START_DATE)), ("end_date", names.END_DATE)):
             if config.get(setting):
-                params[param] = date.fromisoformat(str(config[setting])[:10]).strftime(names.DATE_FORMAT)
+                params[param] = date.fromisoformat(str(config[setting])[:10]).strftime(
+                    names.DATE_FORMAT
+                )
         for setting, param in names.ON_OFF_FILTERS.items():
             if config.get(setting) is not None:
                 params[param] = "on" if config[setting] else "off"
@@ -177,7 +196,7 @@ class EventReportsStream(WebcastsStream):
             try:
                 header, count = self.request_decorator(self._fetch_report)(context)
                 break
-            except QuotaReached as exc:
+            except QuotaReachedError as exc:
                 if exc.code is not None and quota.wait_left >= QUOTA_RETRY_SECONDS:
                     self.logger.warning("%s; asking again in %.0f s", exc, QUOTA_RETRY_SECONDS)
                     quota.pause(QUOTA_RETRY_SECONDS)
@@ -190,10 +209,10 @@ class EventReportsStream(WebcastsStream):
                     exc,
                 )
                 return
-            except EventNotAuthorized as exc:
+            except EventNotAuthorizedError as exc:
                 self.logger.warning("Skipping event %s: %s", event_id, exc)
                 return
-            except UnreadableReport as exc:
+            except UnreadableReportError as exc:
                 self.logger.error("Skipping event %s until the next run: %s", event_id, exc)
                 return
         if context.get("is_expired"):
@@ -264,13 +283,15 @@ class EventReportsStream(WebcastsStream):
                 for name, record in records.viewer_records(item):
                     spool.add(name, record)
         except requests.RequestException as exc:
-            raise type(exc)(f"event {event_id}: the report was cut off ({type(exc).__name__})") from None
+            raise type(exc)(
+                f"event {event_id}: the report was cut off ({type(exc).__name__})"
+            ) from None
         finally:
             response.close()
             spool.finish()
         return header or ReportHeader(), count
 
-    def get_child_context(self, record: dict, context: Context | None) -> dict:  # type: ignore[override]
+    def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"event_id": record["event_id"]}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+import weakref
 from datetime import date
 from functools import cached_property
 
@@ -11,7 +12,6 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
-from tap_webcast_reporting import api_names as names
 from tap_webcast_reporting import redaction
 from tap_webcast_reporting import values as v
 from tap_webcast_reporting.auth import WebcastsSession
@@ -216,7 +216,9 @@ class TapWebcastReporting(Tap):
 
     @cached_property
     def spool(self) -> ReportSpool:
-        return ReportSpool()
+        spool = ReportSpool()
+        weakref.finalize(self, spool.remove)  # the temporary files go with the tap
+        return spool
 
     def check_timezone(self) -> None:
         """The configured time zone must be one the API offers (asked once, before reports)."""
@@ -233,18 +235,6 @@ class TapWebcastReporting(Tap):
 
     def discover_streams(self) -> list[Stream]:
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
-
-    def sync_all(self) -> None:
-        try:
-            super().sync_all()
-        finally:
-            self.spool.remove()
-        if self.events_left:
-            self.logger.warning(
-                "Report quota ended this run early: %d events left for the next run (%s)",
-                len(self.events_left),
-                ", ".join(self.events_left[:20]),
-            )
 
 
 if __name__ == "__main__":

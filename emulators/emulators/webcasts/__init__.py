@@ -23,7 +23,7 @@ from emulators.webcasts.quotas import Quotas
 from emulators.webcasts.state import WebcastsState
 
 DEFAULT_USERNAME = "emulator-user"
-DEFAULT_PASSWORD = "emulator-Pa55word!"
+DEFAULT_PASSWORD = "emulator-Pa55word!"  # noqa: S105 - the emulator's demo account
 
 __all__ = ["DEFAULT_PASSWORD", "DEFAULT_USERNAME", "WebcastsState", "create_app", "error_body"]
 

@@ -22,7 +22,7 @@ from emulators.webcasts.dataset import (
 from emulators.webcasts.model import Event
 from emulators.webcasts.render_flat import render_csv, render_json
 from emulators.webcasts.render_xml import render as render_xml
-from emulators.webcasts.report_request import BadParameters, ReportRequest
+from emulators.webcasts.report_request import BadParametersError, ReportRequest
 from emulators.webcasts.state import WebcastsState
 
 TIMEZONES = frozenset(available_timezones() | {"GMT"})
@@ -147,7 +147,7 @@ def register_routes(app: Flask, state: WebcastsState) -> None:
             return refused
         try:
             req = ReportRequest.parse(args, TIMEZONES)
-        except BadParameters:
+        except BadParametersError:
             return _fail(72, fmt)
         if args.get("ei") == SAMPLE_JSON_EVENT and state.data.samples and not expired:
             if fmt != "json":

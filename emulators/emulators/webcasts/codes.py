@@ -15,9 +15,11 @@ MESSAGES: dict[int, str] = {
     10: "You are not authorized to run a report on this event. Please check you have the correct "
     "Event ID.",
     11: "The User ID or Session ID is invalid.",
-    50: "The reporting service is not available at this time. Please conact Support for assistance.",
+    50: "The reporting service is not available at this time. Please conact Support for "
+    "assistance.",
     51: "There was invalid data in the report. Please conact Support for assistance.",
-    60: "The reporting service is not available at this time. Please conact Support for assistance.",
+    60: "The reporting service is not available at this time. Please conact Support for "
+    "assistance.",
     61: "You have reached the maximum number of reports that can be run for an event. Please try "
     "again later.",
     62: "You have reached the maximum number of reports that can be run within one hour. Please "

@@ -33,7 +33,10 @@ DAY = 86_400.0
 
 CUSTOM_QUESTIONS = (
     ("559607bd0f63f65f6892eff0477b5be1c123582d", "Department"),
-    ("86cb4cddbaf8762010db311d9e035d59c755ad3a", "Have you previously attended one of our webcasts?"),
+    (
+        "86cb4cddbaf8762010db311d9e035d59c755ad3a",
+        "Have you previously attended one of our webcasts?",
+    ),
 )
 DEPARTMENTS = ("Marketing", "Sales", "Engineering", "Finance", "Product Strategy")
 TITLES = ("Analyst", "Manager", "Director", "VP", "Engineer", "")
@@ -126,7 +129,8 @@ class DataSet:
 
     def _viewer(self, event: Event, i: int) -> Viewer:
         r = datagen.rng(self.seed, "viewer", event.id, i)
-        assert event.live_start is not None and event.live_end is not None
+        assert event.live_start is not None
+        assert event.live_end is not None
         span = event.latest_registration - event.created
         registered = event.created + span * i / max(event.registrant_count, 1) + r.randint(0, 59)
         registered = min(registered, event.latest_registration)
@@ -298,7 +302,8 @@ def sample_event() -> tuple[Event, tuple[Viewer, ...]]:
         folder_id="4fdc91f0ec60425c502f02f965c72b3abcc5ca71",
         is_expired=False,
         registration_questions=tuple(
-            (q.get("id", ""), (q.text or "").strip()) for q in data.iterfind("registration_questions/rq")
+            (q.get("id", ""), (q.text or "").strip())
+            for q in data.iterfind("registration_questions/rq")
         ),
         surveys=surveys,
         registrant_count=len(viewers),

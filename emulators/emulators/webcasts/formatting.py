@@ -69,7 +69,8 @@ def flat_values(event: Event, viewer: Viewer, tz: ZoneInfo) -> list[str]:
         question, answer = viewer.qa[k] if k < len(viewer.qa) else ("", None)
         row += [question.strip(), (answer or "").strip()]
     for survey in event.surveys:
-        for question_id in [q.id for q in survey.questions] or [None]:
+        question_ids: list[str | None] = [q.id for q in survey.questions] or [None]
+        for question_id in question_ids:
             row.append(
                 "|".join(
                     r.value

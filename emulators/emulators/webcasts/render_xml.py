@@ -22,7 +22,8 @@ def render(data: DataSet, event: Event, req: ReportRequest, now: float) -> Itera
     yield '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<convey_api version="2.0">\n'
     yield f"<currentTimeZone>{escape(display_name(req.timezone))}</currentTimeZone>\n"
     yield f"<currentDateTime>{local_time(now, tz)}</currentDateTime>\n"
-    yield "<result>\n<returnCode>1</returnCode>\n<report_type>Audience Details Report</report_type>\n"
+    yield "<result>\n<returnCode>1</returnCode>\n"
+    yield "<report_type>Audience Details Report</report_type>\n"
     if req.start is None and req.end is None:
         yield "<report_date_range/>\n"
     else:
@@ -77,7 +78,9 @@ def render(data: DataSet, event: Event, req: ReportRequest, now: float) -> Itera
         yield f"<rq id={quoteattr(qid)}>{escape(label)}</rq>\n"
     yield "</registration_questions>\n<surveys>\n"
     for survey in event.surveys:
-        attrs = f"id={quoteattr(survey.id)} name={quoteattr(survey.name)} type={quoteattr(survey.type)}"
+        attrs = (
+            f"id={quoteattr(survey.id)} name={quoteattr(survey.name)} type={quoteattr(survey.type)}"
+        )
         if not survey.questions:
             yield f"<survey {attrs}/>\n"
             continue

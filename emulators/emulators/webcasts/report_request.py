@@ -25,7 +25,7 @@ LISTS = ("sti_filter", "excl_domain", "inclu_domain")
 DATE_FORMAT = "%m/%d/%Y"
 
 
-class BadParameters(ValueError):
+class BadParametersError(ValueError):
     """Answered with returnCode 72."""
 
 
@@ -42,25 +42,25 @@ class ReportRequest:
     def parse(cls, args: dict[str, str], timezones: frozenset[str]) -> ReportRequest:
         event_id = args.get("ei", "")
         if not event_id.isdigit():
-            raise BadParameters("ei")
+            raise BadParametersError("ei")
         tz_name = args.get("tz") or "GMT"
         if tz_name not in timezones:
-            raise BadParameters("tz")
+            raise BadParametersError("tz")
         tz = ZoneInfo(tz_name)
         switches = {}
         for name, default in SWITCHES.items():
             value = args.get(name)
             if value is not None and value not in ON_OFF:  # case sensitive, as documented
-                raise BadParameters(name)
+                raise BadParametersError(name)
             switches[name] = default if value is None else value == "on"
         lists = {name: tuple(v for v in args.get(name, "").split("|") if v) for name in LISTS}
         if lists["excl_domain"] and lists["inclu_domain"]:
-            raise BadParameters("excl_domain with inclu_domain")
+            raise BadParametersError("excl_domain with inclu_domain")
         try:
             start = _day(args.get("start"), tz, time(0, 0, 0))
             end = _day(args.get("end"), tz, time(23, 59, 59))
         except ValueError as exc:
-            raise BadParameters("start/end") from exc
+            raise BadParametersError("start/end") from exc
         return cls(event_id, tz_name, start, end, switches, lists)
 
     @property

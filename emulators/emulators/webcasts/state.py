@@ -40,8 +40,9 @@ class WebcastsState:
         """Move the emulator's clock (session expiry, quota windows) forward."""
         self.clock_offset += seconds
 
-    def answer_code(self, code: int, path: str = "/report", event_id: str | None = None,
-                    times: int | None = 1) -> None:
+    def answer_code(
+        self, code: int, path: str = "/report", event_id: str | None = None, times: int | None = 1
+    ) -> None:
         """Make the next ``times`` matching calls answer ``code`` (with HTTP 200)."""
         with self._lock:
             self.scripted.append(ScriptedCode(path, code, event_id, times))

@@ -76,7 +76,11 @@ def parse(
 
 def _header(first_row: list[str], layout: Layout) -> ReportHeader:
     def cell(name: str) -> str | None:
-        return v.text(first_row[layout.headers.index(name)]) if first_row and name in layout.headers else None
+        return (
+            v.text(first_row[layout.headers.index(name)])
+            if first_row and name in layout.headers
+            else None
+        )
 
     event = {"eventtitle": cell("Event Title"), "costcenter": cell("Cost Center")}
     return ReportHeader(event, {}, {}, layout.registration_questions(), layout.survey_list())

@@ -72,7 +72,10 @@ class Layout:
         return layout
 
     def registration_questions(self) -> list[dict[str, Any]]:
-        return [{"question_id": ID_OF_LABEL.get(label), "label": label} for _, label in self.registration]
+        return [
+            {"question_id": ID_OF_LABEL.get(label), "label": label}
+            for _, label in self.registration
+        ]
 
     def survey_list(self) -> list[dict[str, Any]]:
         surveys: dict[str, dict[str, Any]] = {}
@@ -120,7 +123,9 @@ class Layout:
         for k in sorted(self.qa):
             question = v.text(cell(self.qa[k].get("Question")))
             if question is not None:
-                viewer.qa.append({"question": question, "answer": v.text(cell(self.qa[k].get("Answer")))})
+                viewer.qa.append(
+                    {"question": question, "answer": v.text(cell(self.qa[k].get("Answer")))}
+                )
         for i, name, label in self.surveys:
             value = v.text(cell(i))
             if value is not None:

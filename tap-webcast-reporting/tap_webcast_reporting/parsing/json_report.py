@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tap_webcast_reporting import values as v
-from tap_webcast_reporting.errors import BrokenReport, UnreadableReport
+from tap_webcast_reporting.errors import BrokenReportError, UnreadableReportError
 from tap_webcast_reporting.parsing.body import ReportBody
 from tap_webcast_reporting.parsing.flat_rows import Layout, session
 from tap_webcast_reporting.parsing.model import ReportHeader, ReportItem
@@ -90,8 +90,8 @@ def parse(
         head = json.loads(head_text)
     except json.JSONDecodeError as exc:
         if start < 0 and buf.eof:
-            raise BrokenReport(f"event {event_id}: the JSON report ended early") from None
-        raise UnreadableReport(
+            raise BrokenReportError(f"event {event_id}: the JSON report ended early") from None
+        raise UnreadableReportError(
             f"event {event_id}: the JSON report's head is broken at line {exc.lineno}"
         ) from None
     layout = Layout.of([str(h) for h in head.get("data_headers", [])])
@@ -112,7 +112,9 @@ def parse(
             pos += 1
         if pos >= len(text):
             if not buf.more():
-                raise BrokenReport(f"event {event_id}: the JSON report ended early at line {line}")
+                raise BrokenReportError(
+                    f"event {event_id}: the JSON report ended early at line {line}"
+                )
             continue
         if text[pos] == "]":
             break
@@ -123,16 +125,20 @@ def parse(
                 buf.more()
                 continue
             repairs += 1
-            if repairs > MAX_REPAIRS_PER_ROW or not _repair(buf, pos, exc.pos, line, event_id, logger):
+            if repairs > MAX_REPAIRS_PER_ROW or not _repair(
+                buf, pos, exc.pos, line, event_id, logger
+            ):
                 bad_line = line + text.count("\n", pos, exc.pos)
-                raise UnreadableReport(
+                raise UnreadableReportError(
                     f"event {event_id}: the JSON report is broken at line {bad_line} in a way no "
                     f"repair settles ({exc.msg})"
                 ) from None
             continue
         repairs = 0
         if not isinstance(row, list):
-            raise UnreadableReport(f"event {event_id}: data_rows holds a non-array at line {line}")
+            raise UnreadableReportError(
+                f"event {event_id}: data_rows holds a non-array at line {line}"
+            )
         sessions: list[dict[str, Any]] = []
         if row and isinstance(row[-1], list):
             sessions = [session(s, tz) for s in row[-1] if isinstance(s, list)]
@@ -159,7 +165,12 @@ def parse(
 
 
 def _repair(
-    buf: _Buffer, row_start: int, error_at: int, row_line: int, event_id: str, logger: logging.Logger
+    buf: _Buffer,
+    row_start: int,
+    error_at: int,
+    row_line: int,
+    event_id: str,
+    logger: logging.Logger,
 ) -> bool:
     """Mend the line holding ``error_at`` if it is a value that lost its opening quote."""
     text = buf.text
@@ -209,4 +220,6 @@ def _header(head: dict[str, Any], layout: Layout, tz: ZoneInfo) -> ReportHeader:
     for name, value in (head.get("filters") or {}).items():
         key = name.replace(" ", "_")
         filters[key] = [str(x) for x in value] if key in LIST_FILTERS else v.on_off(value)
-    return ReportHeader(event, analytics, filters, layout.registration_questions(), layout.survey_list())
+    return ReportHeader(
+        event, analytics, filters, layout.registration_questions(), layout.survey_list()
+    )

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from tap_webcast_reporting import values as v
-from tap_webcast_reporting.errors import BrokenReport, UnreadableReport
+from tap_webcast_reporting.errors import BrokenReportError, UnreadableReportError
 from tap_webcast_reporting.parsing.body import ReportBody
 from tap_webcast_reporting.parsing.model import ParsedViewer, ReportHeader, ReportItem
 
@@ -117,7 +117,7 @@ def parse(
                 yield _viewer(elem, tz, elem.sourceline)
                 elem.clear()
                 while elem.getprevious() is not None:
-                    del elem.getparent()[0]  # type: ignore[index]
+                    del elem.getparent()[0]
         if not header_sent:  # a report without <viewers>
             root = events.root
             data = root.find(".//report_data") if root is not None else None
@@ -125,10 +125,10 @@ def parse(
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or 0
         if body.eof and line >= body.lines_read:
-            raise BrokenReport(
+            raise BrokenReportError(
                 f"event {event_id}: the XML report ended early at line {line}"
             ) from None
-        raise UnreadableReport(
+        raise UnreadableReportError(
             f"event {event_id}: the XML report is broken at line {line} in a way no repair "
             f"settles ({exc.msg})"
         ) from None
@@ -158,8 +158,9 @@ def _header(data: Any, tz: ZoneInfo) -> ReportHeader:
     for name in RATES:
         analytics[name] = v.percent(_text(analytics_node, name))
     filters: dict[str, Any] = {}
-    for node in result.find("filters") if result is not None and result.find("filters") is not None else ():
-        name = XML_FILTERS.get(node.tag)
+    filter_nodes = result.find("filters") if result is not None else None
+    for node in filter_nodes if filter_nodes is not None else ():
+        name = XML_FILTERS.get(str(node.tag), "")
         if name in LIST_FILTERS:
             filters[name] = v.pipe_list(v.text(node.text))
         elif name:
@@ -202,7 +203,8 @@ def _viewer(node: Any, tz: ZoneInfo, line: int | None) -> ParsedViewer:
         for s in node.iterfind("sessions/session")
     ]
     qa = [
-        {"question": v.text(q.text), "answer": _text(q, "answer")} for q in node.iterfind("qa/question")
+        {"question": v.text(q.text), "answer": _text(q, "answer")}
+        for q in node.iterfind("qa/question")
     ]
     responses = [
         {
