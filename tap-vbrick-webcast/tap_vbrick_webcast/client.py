@@ -1,0 +1,236 @@
+"""The base Rev stream: URL, session auth, Rev's errors, retries with Retry-After, scrolls."""
+
+from __future__ import annotations
+
+import random
+import typing as t
+from collections.abc import Generator, Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import cached_property
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+import msgspec
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.streams import RESTStream
+
+from tap_vbrick_webcast.auth import RevSessionAuthenticator
+from tap_vbrick_webcast.errors import ReportUnavailableError, ScrollExpiredError
+from tap_vbrick_webcast.payload import decode_payload, payload_of
+from tap_vbrick_webcast.timefmt import canonical_utc
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+    from tap_vbrick_webcast.tap import TapVbrickWebcast
+
+SKIPPABLE_STATUSES = frozenset({400, 403, 404})
+SCROLL_EXPIRED = 408
+
+
+class VbrickStream(RESTStream):
+    """Shared by every stream: Rev's URL, its session, its errors and its throttling."""
+
+    # Retry waits: exponential from `retry_base_seconds` up to `retry_max_seconds`, or the
+    # Retry-After Rev sends (up to `retry_after_max_seconds`). Tests shrink these.
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 60.0
+    retry_after_max_seconds: float = 300.0
+    max_tries: int = 7
+    # When False, 400/403/404 end the sync; report streams skip that webcast instead.
+    skip_unavailable_webcasts = False
+
+    @property
+    def rev_tap(self) -> TapVbrickWebcast:
+        return t.cast("TapVbrickWebcast", self._tap)
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config["api_url"]).rstrip("/")
+
+    @property
+    def authenticator(self) -> RevSessionAuthenticator:
+        return self.rev_tap.rev_session
+
+    @property
+    def http_headers(self) -> dict:
+        return {"Accept": "application/json"}
+
+    @cached_property
+    def datetime_fields(self) -> tuple[str, ...]:
+        """Top-level fields the schema declares as date-times (rewritten as UTC ``...Z``)."""
+        return tuple(
+            name
+            for name, prop in self.schema.get("properties", {}).items()
+            if prop.get("format") == "date-time"
+        )
+
+    # Answers -----------------------------------------------------------------------------------
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        token = RevSessionAuthenticator.token_of(response.request)
+        if status == HTTPStatus.UNAUTHORIZED:
+            if self.authenticator.renew_after_unauthorized(token):
+                raise RetriableAPIError(self.response_error_message(response), response)
+            raise FatalAPIError(
+                self.response_error_message(response)
+                + ": a freshly renewed session was refused too; check that the Rev user may "
+                "read webcast reports"
+            )
+        if status < 400:
+            try:
+                payload = decode_payload(response)
+            except msgspec.DecodeError as exc:
+                # A body cut short (or not JSON): asking again is the cure.
+                raise RetriableAPIError(
+                    f"{self.name}: Rev's answer to {self._path_of(response)} is not valid "
+                    f"JSON ({exc})",
+                    response,
+                ) from exc
+            # Rev's scroll errors can arrive inside a 200 answer: {"statusCode": 408, ...}.
+            embedded = payload.get("statusCode") if isinstance(payload, dict) else None
+            if isinstance(embedded, int) and embedded >= 400 and payload.get("statusDescription"):
+                status = embedded
+            else:
+                self.authenticator.note_success(token)
+                return
+        message = self.response_error_message(response, status)
+        if status == SCROLL_EXPIRED:
+            raise ScrollExpiredError(message)
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= 500:
+            raise RetriableAPIError(message, response)
+        if status in SKIPPABLE_STATUSES and self.skip_unavailable_webcasts:
+            raise ReportUnavailableError(message, status)
+        raise FatalAPIError(message)
+
+    @staticmethod
+    def _path_of(response: requests.Response) -> str:
+        # The path only: no query string, no host, never the Authorization header.
+        return urlsplit(response.url or "").path
+
+    def response_error_message(self, response: requests.Response, status: int | None = None) -> str:
+        status = status or response.status_code
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = response.reason or "Error"
+        detail = ""
+        try:
+            body = payload_of(response)
+        except msgspec.DecodeError:
+            body = None
+        if isinstance(body, dict):
+            text = (
+                body.get("detail")
+                or body.get("errorDescription")
+                or body.get("statusDescription")
+                or body.get("code")
+            )
+            detail = f": {str(text)[:200]}" if text else ""
+        return (
+            f"{self.name}: Rev answered {status} {reason} to {response.request.method} "
+            f"{self._path_of(response)}{detail}"
+        )
+
+    # Retries -----------------------------------------------------------------------------------
+    def backoff_max_tries(self) -> int:
+        return self.max_tries
+
+    def backoff_jitter(self, value: float) -> float:
+        return value  # jitter is added to the exponential waits only, never to a Retry-After
+
+    def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
+        exception = yield  # type: ignore[misc]  # backoff primes the generator with None
+        attempt = 0
+        while True:
+            attempt += 1
+            exception = yield self.seconds_before_retry(exception, attempt)
+
+    def seconds_before_retry(self, exception: object, attempt: int) -> float:
+        response = getattr(exception, "response", None)
+        if isinstance(response, requests.Response):
+            if response.status_code == HTTPStatus.UNAUTHORIZED:
+                return 0.0  # the session was renewed: ask again at once
+            retry_after = _retry_after_seconds(response)
+            if retry_after is not None:
+                return min(retry_after, self.retry_after_max_seconds)
+        wait = min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
+        return wait * random.uniform(0.8, 1.2)
+
+    # Records -----------------------------------------------------------------------------------
+    def normalize(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        for name in self.datetime_fields:
+            value = record.get(name)
+            if isinstance(value, str) and value:
+                try:
+                    record[name] = canonical_utc(value)
+                except ValueError:
+                    self.logger.warning("%s: %s is not a date-time: %r", self.name, name, value)
+        return record
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        for record in self.records_of(payload_of(response)):
+            yield self.normalize(record)
+
+    def records_of(self, payload: t.Any) -> Iterable[dict]:
+        """The records in a decoded answer (the JSON path of each stream, without jsonpath)."""
+        return payload if isinstance(payload, list) else []
+
+
+class ScrollStream(VbrickStream):
+    """A scrolled listing that, when its scroll expires, starts over once and skips what it
+    already emitted (``record_key``)."""
+
+    items_key: str
+    total_key: str
+
+    def record_key(self, record: dict[str, t.Any]) -> object:
+        raise NotImplementedError
+
+    def scroll_description(self, context: Context | None) -> str:
+        return self.name
+
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        emitted: set[object] = set()
+        for attempt in (1, 2):
+            try:
+                for record in super().request_records(context):
+                    key = self.record_key(record)
+                    if key in emitted:
+                        continue
+                    emitted.add(key)
+                    yield record
+                return
+            except ScrollExpiredError as exc:
+                where = self.scroll_description(context)
+                if attempt == 2:
+                    raise FatalAPIError(
+                        f"The scroll of {where} expired twice ({exc}); the sync stops here with "
+                        "its state saved: run it again"
+                    ) from exc
+                self.logger.warning(
+                    "The scroll of %s expired after %d records: starting over once, skipping "
+                    "those already emitted",
+                    where,
+                    len(emitted),
+                )
+
+    def records_of(self, payload: t.Any) -> Iterable[dict]:
+        items = payload.get(self.items_key) if isinstance(payload, dict) else None
+        return items if isinstance(items, list) else []
+
+
+def _retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
