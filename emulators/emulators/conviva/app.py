@@ -119,7 +119,8 @@ def create_app(
     def answering(handler: Callable[[], Any]) -> Callable[[], Response]:
         def view() -> Response:
             try:
-                return _json(handler())
+                answer = handler()
+                return answer if isinstance(answer, Response) else _json(answer)
             except QueryError as exc:
                 return _error(exc.status, exc.message)
 
@@ -168,7 +169,8 @@ def create_app(
         if state.max_response_sessions is not None and len(found) > state.max_response_sessions:
             raise QueryError(413, "Response too large: narrow the time range or lower the limit")
         found.sort(key=lambda pair: pair[0].start_ms)
-        return {"sessions": [rec or state.record(kind, sk) for sk, rec in found]}
+        parts = [json.dumps(rec) if rec else state.encoded(kind, sk) for sk, rec in found]
+        return Response('{"sessions": [' + ", ".join(parts) + "]}", mimetype="application/json")
 
     @app.get(f"{PREFIX}/content")
     @answering

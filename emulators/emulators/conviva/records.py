@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from emulators import datagen
@@ -116,6 +117,21 @@ CUSTOM_TAGS = ("age", "has_ad", "linked_ad", "demo_version", "subscription")
 AD_POSITIONS = ("Preroll", "Midroll", "Postroll")
 
 
+class FastRandom:
+    """The few draws a record needs, from one ``random()`` each (``randrange`` is slow)."""
+
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(seed).random
+
+    def randrange(self, start: int, stop: int | None = None) -> int:
+        if stop is None:
+            start, stop = 0, start
+        return start + int(self.random() * (stop - start))
+
+    def choice(self, seq: tuple[Any, ...] | list[Any]) -> Any:
+        return seq[int(self.random() * len(seq))]
+
+
 def iso(ms: int) -> str:
     return datagen.iso_ms(ms / 1000)
 
@@ -140,7 +156,7 @@ def session(
     ended_by_ms: int | None = None,
 ) -> dict[str, Any]:
     """One session. ``ended_by_ms``: sessions still running then have no end (viewer API)."""
-    r = datagen.rng(seed, kind, skeleton.minute, skeleton.index)
+    r = FastRandom(datagen.stable_int(seed, kind, skeleton.minute, skeleton.index))
     viewer = viewer_id or f"viewer-{r.randrange(5000):05d}"
     client_id = client_id_of(seed, viewer)
     session_id = str(r.randrange(-(2**31), 2**31))
@@ -222,8 +238,7 @@ def session(
             "asset": asset,
             "category": category,
             "length_ms": length_ms,
-            "stream_url": f"https://cdn.example.com/{category.lower()}/"
-            f"{datagen.stable_int(seed, asset) % 10_000}.m3u8",
+            "stream_url": f"https://cdn.example.com/{category.lower()}/{ASSETS.index(asset)}.m3u8",
         },
         "device_info": {
             "browser": {

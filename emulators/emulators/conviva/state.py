@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from emulators import datagen
@@ -77,6 +79,7 @@ class ConvivaState:
             if saved_filters is not None
             else {"9876543210": {"device_os": ["Android", "iOS"], "isp": ["Comcast"]}}
         )
+        self._encoded = lru_cache(maxsize=16_384)(self._encode)
         self.traffic = {
             kind: Traffic(
                 seed=seed,
@@ -112,6 +115,14 @@ class ConvivaState:
 
     def record(self, kind: str, skeleton: Skeleton) -> dict[str, Any]:
         return records.session(self.seed, kind, skeleton, viewer_module=self.viewer_module)
+
+    def encoded(self, kind: str, skeleton: Skeleton) -> str:
+        """A session as JSON text, cached: a client splitting a busy window asks for the same
+        sessions again at once."""
+        return self._encoded(kind, skeleton)
+
+    def _encode(self, kind: str, skeleton: Skeleton) -> str:
+        return json.dumps(self.record(kind, skeleton))
 
     def session_ids(
         self, kind: str, start_ms: int, end_ms: int, keep: SessionFilter | None = None
