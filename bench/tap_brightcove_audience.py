@@ -1,0 +1,59 @@
+"""tap-brightcove-audience: 100,000 view events of one account, pages of 100."""
+
+from __future__ import annotations
+
+import requests
+
+from bench.common import BenchCase
+
+ACCOUNT = "1486906377"
+RECORDS = 100_000
+CLIENT = ("emulator-client", "emulator-secret")
+
+
+def config(url: str) -> dict:
+    return {
+        "client_id": CLIENT[0],
+        "client_secret": CLIENT[1],
+        "account_ids": [ACCOUNT],
+        "start_date": "2026-01-01",
+        "api_url": f"{url}/v1",
+        "oauth_url": f"{url}/v4/access_token",
+        "page_size": 100,
+    }
+
+
+def floor(url: str) -> int:
+    """The same pages as the tap asks for, fetched and decoded with requests + json."""
+    session = requests.Session()
+    token = session.post(
+        f"{url}/v4/access_token",
+        auth=CLIENT,
+        data={"grant_type": "client_credentials"},
+        timeout=30,
+    ).json()["access_token"]
+    session.headers["Authorization"] = f"Bearer {token}"
+    seen, offset = 0, 0
+    while True:
+        page = session.get(
+            f"{url}/v1/accounts/{ACCOUNT}/view_events",
+            params={"limit": 100, "offset": offset, "sort": "updated_at", "from": "2026-01-01"},
+            timeout=30,
+        ).json()
+        seen += len(page["result"])
+        offset += len(page["result"])
+        if not page["result"] or offset >= page["count"]:
+            return seen
+
+
+CASES = [
+    BenchCase(
+        name="tap-brightcove-audience view_events",
+        vendor="brightcove",
+        tap="tap-brightcove-audience",
+        streams=["view_events"],
+        config=config,
+        floor="bench.tap_brightcove_audience:floor",
+        emulator_options={"size": RECORDS, "accounts": [ACCOUNT]},
+    )
+]
