@@ -35,10 +35,14 @@ def floor(url: str) -> int:
     session.headers["Authorization"] = f"Bearer {token}"
     seen, offset = 0, 0
     while True:
+        params: dict[str, str | int] = {
+            "limit": 100,
+            "offset": offset,
+            "sort": "updated_at",
+            "from": "2026-01-01",
+        }
         page = session.get(
-            f"{url}/v1/accounts/{ACCOUNT}/view_events",
-            params={"limit": 100, "offset": offset, "sort": "updated_at", "from": "2026-01-01"},
-            timeout=30,
+            f"{url}/v1/accounts/{ACCOUNT}/view_events", params=params, timeout=30
         ).json()
         seen += len(page["result"])
         offset += len(page["result"])
