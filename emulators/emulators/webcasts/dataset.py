@@ -62,11 +62,14 @@ class DataSet:
 
     def event_ids(self) -> list[str]:
         """The event list: the sample event first, then the generated ones."""
-        return ([SAMPLE_XML_EVENT] if self.samples else []) + self._generated
+        samples = [SAMPLE_XML_EVENT, SAMPLE_JSON_EVENT] if self.samples else []
+        return samples + self._generated
 
     def event(self, event_id: str) -> Event | None:
         if event_id == SAMPLE_XML_EVENT and self.samples:
             return sample_event()[0]
+        if event_id == SAMPLE_JSON_EVENT and self.samples:
+            return json_sample_event()
         if event_id in self._generated:
             return self._generate_event(event_id)
         return None
@@ -226,6 +229,37 @@ def sample_xml() -> bytes:
 def sample_json() -> bytes:
     """The page's JSON sample, byte for byte (its broken third row too)."""
     return (SAMPLES / f"report_{SAMPLE_JSON_EVENT}.json").read_bytes()
+
+
+def json_sample_event() -> Event:
+    """Event 20786 of the JSON sample, as the event list shows it (its report exists only as
+    the page's JSON; the emulator answers returnCode 10 for it in XML and CSV)."""
+    gmt = ZoneInfo("GMT")
+
+    def when(value: str) -> float:
+        return datetime.strptime(value, "%m/%d/%Y %I:%M:%S %p").replace(tzinfo=gmt).timestamp()
+
+    return Event(
+        id=SAMPLE_JSON_EVENT,
+        title="Sample API Event",
+        cost_center="",
+        creator="admin1",
+        created=when("05/24/2017 03:25:03 PM"),
+        live_start=when("05/24/2017 03:37:28 PM"),
+        live_end=when("05/24/2017 03:48:28 PM"),
+        od_first_published=None,
+        od_expiration=when("11/24/2017 03:43:35 PM"),
+        pre_live_scheduled=when("05/24/2017 04:00:00 PM"),
+        sim_live_scheduled=None,
+        folder_id="4fdc91f0ec60425c502f02f965c72b3abcc5ca71",
+        is_expired=False,
+        registration_questions=(),
+        surveys=(),
+        registrant_count=4,
+        max_qa=3,
+        latest_registration=when("05/24/2017 03:41:33 PM"),
+        latest_session=when("05/24/2017 03:48:28 PM"),
+    )
 
 
 @lru_cache(maxsize=1)
