@@ -67,6 +67,13 @@ class VbrickStream(RESTStream):
             if prop.get("format") == "date-time"
         )
 
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        # The SDK also authenticates while preparing, outside its retries; the session is
+        # applied in `_request` only, so a login that answers 5xx is retried like any call.
+        request = requests.Request(*args, **kwargs)
+        request.headers.setdefault("User-Agent", self.user_agent)
+        return self.requests_session.prepare_request(request)
+
     # Answers -----------------------------------------------------------------------------------
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code

@@ -1,0 +1,167 @@
+"""Bad answers: retried (429, 5xx, broken bodies), restarted once (expired scrolls), skipped for
+one webcast (400/403/404), or ending the sync with a clear message."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from emulators import EmulatorServer, Fault
+from testkit import start_emulator
+from vbrick_webcast.tapkit import KEYS, config_for, duplicates, expected_counts, run_sync
+
+
+def webcast_ids(server: EmulatorServer) -> list[str]:
+    from vbrick_webcast.tapkit import listed_webcasts
+
+    return [w.id for w in listed_webcasts(server)]
+
+
+@pytest.mark.parametrize("status", [403, 404, 400])
+def test_an_unreadable_webcast_is_skipped_and_the_others_sync(
+    small_rev: EmulatorServer, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = webcast_ids(small_rev)
+    bad = ids[2]
+    if status == 403:
+        small_rev.state.forbidden.add(bad)
+    elif status == 404:
+        small_rev.state.missing.add(bad)
+    else:
+        small_rev.faults.add(Fault("status", path=f"{bad}/", status=400, times=None))
+    with caplog.at_level(logging.WARNING):
+        result = run_sync(config_for(small_rev))
+    records = result.records
+    assert [w["id"] for w in records["webcasts"]] == ids  # the webcast itself is listed
+    for stream in ("webcast_attendee_sessions", "webcast_comments", "webcast_questions"):
+        assert {r["eventId"] for r in records[stream]} == set(ids) - {bad}, stream
+    expected = expected_counts(small_rev)
+    assert len(records["webcast_attendance_summary"]) == expected["webcast_attendance_summary"] - 1
+    skipped = [r.getMessage() for r in caplog.records if "skipping webcast" in r.getMessage()]
+    assert len(skipped) == 4  # sessions (summary reuses it), comments, polls, questions
+    assert all(bad in line and str(status) in line for line in skipped)
+
+
+def test_throttled_with_retry_after_waits_that_long(small_rev: EmulatorServer) -> None:
+    small_rev.faults.add(
+        Fault("status", path="/comments", status=429, headers={"Retry-After": "1"}, times=2)
+    )
+    result = run_sync(config_for(small_rev))
+    calls = small_rev.requests.matching("/comments")
+    assert len(calls) == 6 + 2
+    assert calls[1].at - calls[0].at >= 0.95 and calls[2].at - calls[1].at >= 0.95
+    assert len(result.records["webcast_comments"]) == expected_counts(small_rev)["webcast_comments"]
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_throttling_without_retry_after_and_server_errors_are_retried(
+    small_rev: EmulatorServer, status: int
+) -> None:
+    small_rev.faults.add(Fault("status", path="/post-event-report", status=status, times=3))
+    result = run_sync(config_for(small_rev))
+    sessions = result.records["webcast_attendee_sessions"]
+    assert len(sessions) == expected_counts(small_rev)["webcast_attendee_sessions"]
+    assert duplicates(sessions, KEYS["webcast_attendee_sessions"]) == []
+
+
+def test_errors_that_persist_end_the_sync_with_a_clear_message(small_rev: EmulatorServer) -> None:
+    small_rev.faults.add(Fault("status", path="/questions", status=503, times=None))
+    result = run_sync(config_for(small_rev), expect_error=True)
+    assert "Rev answered 503 Service Unavailable to GET /api/v2/scheduled-events/" in str(
+        result.error
+    )
+    assert len(small_rev.requests.matching("/questions")) == 7  # max_tries, then stop
+
+
+def test_a_broken_or_dropped_answer_is_asked_again(small_rev: EmulatorServer) -> None:
+    small_rev.faults.add(Fault("malformed", path="/comments", times=1))
+    small_rev.faults.add(Fault("drop", path="/questions", times=1))
+    records = run_sync(config_for(small_rev)).records
+    expected = expected_counts(small_rev)
+    assert len(records["webcast_comments"]) == expected["webcast_comments"]
+    assert len(records["webcast_questions"]) == expected["webcast_questions"]
+
+
+def test_a_broken_page_mid_scroll_restarts_the_report_without_duplicates() -> None:
+    # The broken page used up its scroll id (Rev's scrolls only move forward): asking again with
+    # it answers 408, and the report starts over once, skipping what was already emitted.
+    server = start_emulator("vbrick", size=1, in_progress=0, upcoming=0, sessions_per_webcast=1200)
+    try:
+        server.faults.add(Fault("malformed", path="/post-event-report", skip=1, times=1))
+        sessions = run_sync(config_for(server)).records["webcast_attendee_sessions"]
+        assert len(sessions) == 1200
+        assert duplicates(sessions, KEYS["webcast_attendee_sessions"]) == []
+        assert len(server.requests.matching("/post-event-report")) == 1 + 2 + 3
+    finally:
+        server.stop()
+
+
+def test_an_expired_scroll_restarts_the_report_once(caplog: pytest.LogCaptureFixture) -> None:
+    server = start_emulator("vbrick", size=1, in_progress=0, upcoming=0, sessions_per_webcast=1200)
+    try:
+        server.faults.add(Fault("status", path="/post-event-report", status=408, skip=2, times=1))
+        with caplog.at_level(logging.WARNING):
+            sessions = run_sync(config_for(server)).records["webcast_attendee_sessions"]
+        assert len(sessions) == 1200
+        assert duplicates(sessions, KEYS["webcast_attendee_sessions"]) == []
+        assert any("expired after 1000 records" in r.getMessage() for r in caplog.records)
+    finally:
+        server.stop()
+
+
+def test_a_scroll_that_expires_twice_ends_the_sync_and_loses_nothing() -> None:
+    server = start_emulator(
+        "vbrick",
+        size=3,
+        in_progress=0,
+        upcoming=0,
+        sessions_per_webcast=700,
+        scroll_ttl_seconds=0.0,
+    )
+    saved = {
+        "bookmarks": {
+            "webcasts": {
+                "replication_key": "startDate",
+                "replication_key_value": "2020-06-01T00:00:00.000Z",
+            }
+        }
+    }
+    try:
+        failed = run_sync(config_for(server), state=saved, expect_error=True)
+        assert "expired twice" in str(failed.error) and "run it again" in str(failed.error)
+        # No STATE moves the bookmark past the webcast whose report is incomplete.
+        states = [m["value"] for m in failed.messages if m["type"] == "STATE"]
+        assert all(
+            s["bookmarks"]["webcasts"].get("replication_key_value") == "2020-06-01T00:00:00.000Z"
+            for s in states
+        )
+        server.state.scroll_ttl_seconds = 60.0
+        again = run_sync(config_for(server), state=saved)
+        assert len(again.records["webcast_attendee_sessions"]) == 3 * 700
+    finally:
+        server.stop()
+
+
+def test_an_expired_search_scroll_restarts_the_listing_once() -> None:
+    server = start_emulator("vbrick", size=120, in_progress=0, upcoming=0, sessions_per_webcast=0)
+    try:
+        server.faults.add(
+            Fault("status", path="/search/scheduled-events", status=408, skip=1, times=1)
+        )
+        webcasts = run_sync(
+            config_for(server, page_size=50),
+            deselect=("webcast_comments", "webcast_poll_results", "webcast_questions"),
+        ).records["webcasts"]
+        assert len(webcasts) == 120
+        assert duplicates(webcasts, ("id",)) == []
+    finally:
+        server.stop()
+
+
+def test_a_bad_search_answer_ends_the_sync(small_rev: EmulatorServer) -> None:
+    small_rev.faults.add(Fault("status", path="/search/scheduled-events", status=400, times=1))
+    result = run_sync(config_for(small_rev), expect_error=True)
+    assert "webcasts: Rev answered 400 Bad Request to POST /api/v2/search/scheduled-events" in str(
+        result.error
+    )
