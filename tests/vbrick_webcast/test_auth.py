@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from testkit import start_emulator
+from vbrick_webcast.tapkit import config_for, expected_counts, run_sync
 
 from emulators import EmulatorServer, Fault
 from tap_vbrick_webcast.errors import LoginRefusedError
-from testkit import start_emulator
-from vbrick_webcast.tapkit import config_for, expected_counts, run_sync
 
 LOGIN_PATHS = ("/api/v2/authenticate", "/api/v2/user/login")
 
@@ -28,7 +28,8 @@ def test_api_key_login_sends_the_session_token(small_rev: EmulatorServer) -> Non
     tokens = {r.headers.get("Authorization", "").partition(" ")[::2] for r in others}
     assert len(tokens) == 1
     ((scheme, token),) = tokens
-    assert scheme == "VBrick" and token in small_rev.state.tokens
+    assert scheme == "VBrick"
+    assert token in small_rev.state.tokens
 
 
 def test_username_login(small_rev: EmulatorServer) -> None:
@@ -44,7 +45,8 @@ def test_refused_login_ends_the_sync_without_retrying(small_rev: EmulatorServer)
     result = run_sync(config_for(small_rev, secret="wrong-secret"), expect_error=True)
     assert isinstance(result.error, LoginRefusedError)
     message = str(result.error)
-    assert "refused the login" in message and "not retried" in message
+    assert "refused the login" in message
+    assert "not retried" in message
     assert "wrong-secret" not in message
     assert len(small_rev.requests) == 1  # one login, nothing else, no second try
     assert small_rev.state.failed_logins == 1

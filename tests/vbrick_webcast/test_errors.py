@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-
-from emulators import EmulatorServer, Fault
 from testkit import start_emulator
 from vbrick_webcast.tapkit import KEYS, config_for, duplicates, expected_counts, run_sync
+
+from emulators import EmulatorServer, Fault
 
 
 def webcast_ids(server: EmulatorServer) -> list[str]:
@@ -50,7 +50,8 @@ def test_throttled_with_retry_after_waits_that_long(small_rev: EmulatorServer) -
     result = run_sync(config_for(small_rev))
     calls = small_rev.requests.matching("/comments")
     assert len(calls) == 6 + 2
-    assert calls[1].at - calls[0].at >= 0.95 and calls[2].at - calls[1].at >= 0.95
+    assert calls[1].at - calls[0].at >= 0.95
+    assert calls[2].at - calls[1].at >= 0.95
     assert len(result.records["webcast_comments"]) == expected_counts(small_rev)["webcast_comments"]
 
 
@@ -129,7 +130,8 @@ def test_a_scroll_that_expires_twice_ends_the_sync_and_loses_nothing() -> None:
     }
     try:
         failed = run_sync(config_for(server), state=saved, expect_error=True)
-        assert "expired twice" in str(failed.error) and "run it again" in str(failed.error)
+        assert "expired twice" in str(failed.error)
+        assert "run it again" in str(failed.error)
         # No STATE moves the bookmark past the webcast whose report is incomplete.
         states = [m["value"] for m in failed.messages if m["type"] == "STATE"]
         assert all(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from emulators import EmulatorServer
 from testkit import start_emulator
 from vbrick_webcast.tapkit import KEYS, config_for, duplicates, expected_counts, run_sync
+
+from emulators import EmulatorServer
 
 CANONICAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
