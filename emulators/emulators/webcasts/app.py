@@ -131,13 +131,17 @@ def register_routes(app: Flask, state: WebcastsState) -> None:
             + "</result>\n</convey_api>\n"
         )
 
-    @app.route("/api/reporting/report", methods=METHODS, defaults={"fmt": "xml", "expired": False})
-    @app.route("/api/reporting/report/<fmt>", methods=METHODS, defaults={"expired": False})
-    @app.route(
-        "/api/reporting/expiredreport", methods=METHODS, defaults={"fmt": "xml", "expired": True}
-    )
-    @app.route("/api/reporting/expiredreport/<fmt>", methods=METHODS, defaults={"expired": True})
-    def report(fmt: str, expired: bool) -> Response:
+    @app.route("/api/reporting/report", methods=METHODS)
+    @app.route("/api/reporting/report/<fmt>", methods=METHODS)
+    def report(fmt: str = "xml") -> Response:
+        return _report(fmt, expired=False)
+
+    @app.route("/api/reporting/expiredreport", methods=METHODS)
+    @app.route("/api/reporting/expiredreport/<fmt>", methods=METHODS)
+    def expired_report(fmt: str = "xml") -> Response:
+        return _report(fmt, expired=True)
+
+    def _report(fmt: str, expired: bool) -> Response:
         if fmt not in RENDERERS:
             return _fail(74)
         args = _args()

@@ -14,7 +14,7 @@ from emulators.webcasts.quotas import Quotas
 
 @dataclass
 class ScriptedCode:
-    path: str  # a part of the request path ("/report", "/login", "/eventlist", ...)
+    path: str  # a part of the request path ("/report/", "/login", "/eventlist", ...)
     code: int
     event_id: str | None = None
     times: int | None = 1
@@ -41,7 +41,7 @@ class WebcastsState:
         self.clock_offset += seconds
 
     def answer_code(
-        self, code: int, path: str = "/report", event_id: str | None = None, times: int | None = 1
+        self, code: int, path: str = "/report/", event_id: str | None = None, times: int | None = 1
     ) -> None:
         """Make the next ``times`` matching calls answer ``code`` (with HTTP 200)."""
         with self._lock:
