@@ -197,9 +197,10 @@ class EventReportsStream(WebcastsStream):
                 header, count = self.request_decorator(self._fetch_report)(context)
                 break
             except QuotaReachedError as exc:
-                if exc.code is not None and quota.wait_left >= QUOTA_RETRY_SECONDS:
-                    self.logger.warning("%s; asking again in %.0f s", exc, QUOTA_RETRY_SECONDS)
-                    quota.pause(QUOTA_RETRY_SECONDS)
+                if exc.code is not None and quota.wait_left > 0:  # the API said 61/62
+                    pause = min(QUOTA_RETRY_SECONDS, quota.wait_left)
+                    self.logger.warning("%s; asking again in %.0f s", exc, pause)
+                    quota.pause(pause)
                     continue
                 quota.stopped = str(exc)
                 self._tap.events_left.append(event_id)
