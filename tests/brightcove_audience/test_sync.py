@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from testkit import start_emulator
 
-from emulators import EmulatorServer
+from emulators import EmulatorServer, Fault
 
 from .conftest import ACCOUNTS, Sync, tap_config
 
@@ -113,3 +114,25 @@ def test_syncs_ten_thousand_view_events_each_once(ten_thousand: EmulatorServer, 
     assert len(set(keys)) == 10_000
     assert len({r["created_at"] for r in result.records()}) == 10_000
     assert len(ten_thousand.requests.matching("/view_events")) == 100
+
+
+def test_undocumented_fields_are_left_out_and_booleans_made_booleans(
+    server: EmulatorServer, sync: Sync, caplog: pytest.LogCaptureFixture
+) -> None:
+    record = {
+        "created_at": "2026-01-02T01:00:00+01:00",
+        "updated_at": "2026-01-02T00:30:00Z",
+        "video_id": "1",
+        "is_synced": "true",
+        "brand_new_field": 1,
+    }
+    body = json.dumps({"count": 1, "limit": 100, "offset": 0, "result": [record]})
+    server.faults.add(Fault("status", path="/view_events", status=200, body=body))
+    result = sync(tap_config(server.url, account_ids=ACCOUNTS[:1]), streams=["view_events"])
+    [emitted] = result.records()
+    assert "brand_new_field" not in emitted
+    assert emitted["is_synced"] is True
+    assert emitted["created_at"] == "2026-01-02T00:00:00.000Z"  # made UTC
+    assert emitted["updated_at"] == "2026-01-02T00:30:00.000Z"
+    assert emitted["player_id"] is None  # a documented field the answer left out
+    assert "leaving out fields the schema does not describe: brand_new_field" in caplog.text

@@ -21,6 +21,7 @@ from emulators.datagen import (
     iso_ms,
     pick,
     rng,
+    stable_int,
 )
 
 VIDEO_NAMES = (
@@ -51,11 +52,11 @@ class Timeline:
 
     def created_at(self, seed: int, account: str, kind: str, i: int) -> int:
         half = self.step_ms // 2
-        return self.start_ms + i * self.step_ms + rng(seed, account, kind, "c", i).randrange(half)
+        return self.start_ms + i * self.step_ms + stable_int(seed, account, kind, "c", i) % half
 
     def base_updated_at(self, seed: int, account: str, i: int) -> int:
         half = self.step_ms // 2
-        offset = half + rng(seed, account, "ve", "u", i).randrange(self.step_ms - half)
+        offset = half + stable_int(seed, account, "ve", "u", i) % (self.step_ms - half)
         return self.start_ms + i * self.step_ms + offset
 
     def first_index_at_or_after(self, ms: int, key: Any) -> int:
@@ -71,7 +72,7 @@ class Timeline:
 
 def video(seed: int, account: str, i: int) -> tuple[str, str]:
     """(video_id, video_name): each account has a catalogue of 40 videos."""
-    n = rng(seed, account, "video", i).randrange(40)
+    n = stable_int(seed, account, "video", i) % 40
     return str(4_842_718_056_001 + n * 1_003), VIDEO_NAMES[n % len(VIDEO_NAMES)]
 
 
