@@ -172,3 +172,22 @@ def test_same_seed_same_data_other_seed_other_data(server: EmulatorServer) -> No
         assert get(twin, "leads", limit=20).json()["result"] == mine
         assert get(other, "leads", limit=20).json()["result"] != mine
     assert json.dumps(mine)
+
+
+def test_records_change_between_calls_when_asked() -> None:
+    with EmulatorServer("brightcove", size=300, updates_per_request=5) as busy:
+        first = get(busy, "view_events", limit=100, sort="-updated_at").json()
+        second = get(busy, "view_events", limit=100, sort="-updated_at").json()
+    assert first["count"] == second["count"] == 300
+    assert second["result"][0]["updated_at"] > first["result"][0]["updated_at"]
+
+
+def test_rate_limit_answers_429_with_retry_after() -> None:
+    with EmulatorServer("brightcove", size=30, rate_limit=1) as strict:
+        bearer = token(strict)["access_token"]
+        url = f"{strict.url}/v1/accounts/1486906377/leads"
+        headers = {"Authorization": f"Bearer {bearer}"}
+        codes = [requests.get(url, headers=headers, timeout=5) for _ in range(2)]
+    assert [c.status_code for c in codes] == [200, 429]
+    assert codes[1].headers["Retry-After"] == "1"
+    assert codes[1].json()[0]["error_code"] == "REQUEST_THROTTLED_ERROR"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from testkit import start_emulator
 
 from emulators import EmulatorServer, Fault
 
@@ -100,3 +101,16 @@ def test_a_page_that_never_ends_is_an_error(server: EmulatorServer, sync: Sync) 
     assert "paging never ends" in str(result.error)
     assert len(server.requests.matching("/leads")) == 5
     assert len(result.records()) == 5  # each page read is new and kept
+
+
+def test_the_api_rate_limit_is_waited_out(sync: Sync) -> None:
+    server = start_emulator("brightcove", size=300, rate_limit=2)
+    try:
+        config = tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=50)
+        result = sync(config, streams=["view_events"])
+    finally:
+        server.stop()
+    assert result.error is None
+    assert len({r["view_event_key"] for r in result.records()}) == 300
+    asked = server.requests.matching("/view_events")
+    assert len(asked) > 6  # some were throttled (429, Retry-After: 1) and asked again
