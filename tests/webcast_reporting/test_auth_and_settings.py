@@ -1,0 +1,128 @@
+"""Login sessions (renewed before two hours, once more on returnCode 11) and bad settings
+stopping the tap before its first request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from emulators import EmulatorServer, Fault
+from emulators.webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from tap_webcast_reporting import auth
+from tap_webcast_reporting.auth import LoginError, WebcastsSession
+
+from .helpers import config, run_tap
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def session_for(server: EmulatorServer, password: str = DEFAULT_PASSWORD) -> WebcastsSession:
+    return WebcastsSession(
+        api_url=f"{server.url}/api", username=DEFAULT_USERNAME, password=password
+    )
+
+
+def report_call(server: EmulatorServer, session: WebcastsSession) -> str:
+    request = requests.Request(
+        "GET", f"{server.url}/api/reporting/timezones", params={"ver": "2.0"}
+    ).prepare()
+    return requests.Session().send(session(request), timeout=10).text
+
+
+def test_session_is_renewed_before_its_two_hours_are_up(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(auth.time, "monotonic", clock)
+    session = session_for(server)
+    assert "<timezone_id>GMT</timezone_id>" in report_call(server, session)
+    assert session.logins == 1
+    clock.now += 3600
+    server.state.advance(3600)
+    report_call(server, session)
+    assert session.logins == 1  # an hour in: the same session
+    clock.now += 3400
+    server.state.advance(3400)  # 7,000 s: inside the renewal margin, before the API's 7,200
+    assert "<timezone_id>GMT</timezone_id>" in report_call(server, session)
+    assert session.logins == 2
+    assert "<returnCode>11</returnCode>" not in report_call(server, session)
+
+
+def test_expired_session_mid_sync_logs_in_again(tmp_path: Path, server: EmulatorServer) -> None:
+    before = server.state.logins
+    server.state.answer_code(11, "/eventlist")  # the session died between two calls
+    run = run_tap(tmp_path, config(server.url, event_ids=["2227117"]))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert server.state.logins - before == 2
+    assert run.log_lines("session refused; logging in again")
+
+
+def test_wrong_password_is_a_clear_error_without_the_password(
+    tmp_path: Path, server: EmulatorServer
+) -> None:
+    wrong = "Wr0ng-Secret-Value"
+    run = run_tap(tmp_path, config(server.url, password=wrong))
+    assert run.returncode != 0
+    assert "login as 'emulator-user' refused: returnCode 0" in run.stderr
+    assert "check username and password" in run.stderr
+    assert wrong not in run.stdout + run.stderr
+    assert not server.requests.matching("/reporting/")
+
+
+def test_login_over_a_dead_network_names_no_url(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth.time, "sleep", lambda _s: None)
+    server.faults.add(Fault("drop", path="/login", times=None))
+    session = session_for(server)
+    with pytest.raises(LoginError) as failure:
+        report_call(server, session)
+    message = str(failure.value)
+    assert "no answer after 3 tries" in message
+    assert DEFAULT_PASSWORD not in message
+    assert len(server.requests.matching("/login")) == 3
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"include_domains": ["a.com"], "exclude_domains": ["b.com"]},
+            "include_domains and exclude_domains cannot be used together",
+        ),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone: time zone 'Mars/Olympus_Mons' is unknown"),
+        ({"start_date": "2026-02-01", "end_date": "2026-01-01"}, "start_date is after end_date"),
+        ({"report_format": "pdf"}, "'pdf' is not one of ['xml', 'json', 'csv']"),
+        ({"max_reports_per_hour": 0}, "max_reports_per_hour must be at least 1"),
+        ({"password": None}, "'password' is a required property"),
+    ],
+)
+def test_bad_settings_stop_the_tap_before_any_request(
+    tmp_path: Path, server: EmulatorServer, settings: dict, message: str
+) -> None:
+    cfg = config(server.url, **settings)
+    cfg = {k: v for k, v in cfg.items() if v is not None}
+    run = run_tap(tmp_path, cfg)
+    assert run.returncode != 0
+    assert message in run.stderr
+    assert len(server.requests) == 0
+
+
+def test_time_zone_the_api_does_not_offer_stops_before_any_report(
+    tmp_path: Path, server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import emulators.webcasts.app as webcasts_app
+
+    monkeypatch.setattr(webcasts_app, "TIMEZONES", frozenset({"GMT", "US/Eastern"}))
+    run = run_tap(tmp_path, config(server.url, timezone="Europe/Paris"))
+    assert run.returncode != 0
+    assert "timezone 'Europe/Paris' is not one of the 2 time zones the API offers" in run.stderr
+    assert not server.requests.matching("report/")

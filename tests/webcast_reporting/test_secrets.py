@@ -1,0 +1,55 @@
+"""The password travels in the login's query string: no log line (at DEBUG too), no error and
+no record may hold it. Every tap run of this test directory is also checked (conftest)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from testkit import assert_no_secret
+
+from emulators import EmulatorServer, Fault
+from emulators.webcasts import DEFAULT_PASSWORD
+from tap_webcast_reporting.redaction import RedactingFilter, redact
+
+from .helpers import SECRETS_SEEN, config, run_tap
+
+
+def test_debug_run_through_retries_and_errors_never_prints_the_password(
+    tmp_path: Path, server: EmulatorServer
+) -> None:
+    server.faults.add(Fault("drop", path="/login"))  # the login's own retry
+    server.faults.add(Fault("status", path="/eventlist", status=503))  # the SDK's backoff
+    server.state.answer_code(11, "/report/")  # a new login mid-sync
+    server.state.answer_code(72, "/report/")  # and a fatal error at the end
+    run = run_tap(
+        tmp_path,
+        config(server.url, event_ids=["2227117"]),
+        env={"LOGLEVEL": "DEBUG"},
+    )
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert "DEBUG" in output and "returnCode 72" in output
+    assert "Login attempt 1 failed" in output
+    assert "password=***" in output  # urllib3's DEBUG request line, redacted
+    assert len(server.state.sessions) >= 2
+    assert_no_secret(output, DEFAULT_PASSWORD)
+    # The session id is a credential too.
+    for ui, si in server.state.sessions:
+        assert_no_secret(output, si)
+
+
+def test_redaction_masks_secret_query_values_and_known_secrets() -> None:
+    url = "https://api.webcasts.com/api/login?username=u&password=p%40ss&ver=2.0&si=abc"
+    assert redact(url) == "https://api.webcasts.com/api/login?username=u&password=***&ver=2.0&si=***"
+    assert redact("failed: hunter2 was refused", ["hunter2"]) == "failed: *** was refused"
+    record = logging.LogRecord("urllib3", logging.DEBUG, "", 0, '"GET %s HTTP/1.1"', (url,), None)
+    RedactingFilter().filter(record)
+    assert "p%40ss" not in record.getMessage()
+
+
+def test_no_tap_run_of_this_session_printed_the_password() -> None:
+    """Runs after the others in this file; the conftest checks each test's runs as it ends."""
+    assert SECRETS_SEEN, "no tap output was collected"
+    for output in SECRETS_SEEN:
+        assert_no_secret(output, DEFAULT_PASSWORD)
