@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from testkit import assert_no_secret
 
 from emulators import EmulatorServer
 from emulators.webcasts import DEFAULT_PASSWORD
-from testkit import assert_no_secret
+
 from .helpers import SECRETS_SEEN
 
 

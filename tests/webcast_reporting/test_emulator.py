@@ -31,7 +31,8 @@ def login(emu: EmulatorServer) -> dict[str, str]:
     ).text
     si = re.search(r"<sessionid>.*?<value>(\w+)", text, re.S)
     ui = re.search(r"<userid>.*?<value>(\w+)", text, re.S)
-    assert si and ui, text
+    assert si, text
+    assert ui, text
     return {"si": si[1], "ui": ui[1], "ver": "2.0"}
 
 
@@ -44,9 +45,11 @@ def code_of(text: str) -> int:
 def test_login_answers_xml_and_json_and_refuses_a_bad_password(emu: EmulatorServer) -> None:
     params = {"username": DEFAULT_USERNAME, "password": DEFAULT_PASSWORD, "ver": "2.0"}
     as_json = requests.get(f"{emu.url}/api/login/json", params=params, timeout=10).json()
-    assert as_json["returnCode"] == 1 and len(as_json["sessionid"]) == 40
+    assert as_json["returnCode"] == 1
+    assert len(as_json["sessionid"]) == 40
     bad = requests.get(f"{emu.url}/api/login", params={**params, "password": "x"}, timeout=10)
-    assert bad.status_code == 200 and code_of(bad.text) == 0
+    assert bad.status_code == 200
+    assert code_of(bad.text) == 0
     old = requests.get(f"{emu.url}/api/login", params={**params, "ver": "1.0"}, timeout=10)
     assert code_of(old.text) == 71
 
@@ -67,12 +70,17 @@ def test_report_formats_and_failures(emu: EmulatorServer) -> None:
     assert xml.text.count("<viewer>") == 5
     as_json = requests.get(f"{base}/json", params={**auth, "ei": "2227117"}, timeout=10)
     assert len(json.loads(as_json.text)["data_rows"]) == 5
-    csv = requests.get(f"{base}/csv", params={**auth, "ei": "2227117", "tz": "Nowhere/City"}, timeout=10)
+    csv = requests.get(
+        f"{base}/csv", params={**auth, "ei": "2227117", "tz": "Nowhere/City"}, timeout=10
+    )
     assert csv.text.startswith("error,description\r\n72,")
     both = {"inclu_domain": "a.com", "excl_domain": "b.com", "ei": "2227117"}
     assert code_of(requests.get(f"{base}/xml", params={**auth, **both}, timeout=10).text) == 72
     # The expired event is only served through its own request.
-    assert code_of(requests.get(f"{base}/xml", params={**auth, "ei": "2227118"}, timeout=10).text) == 10
+    assert (
+        code_of(requests.get(f"{base}/xml", params={**auth, "ei": "2227118"}, timeout=10).text)
+        == 10
+    )
 
 
 def test_the_page_samples_are_served_as_they_are(emu: EmulatorServer) -> None:
@@ -106,8 +114,7 @@ def test_quotas_per_hour_and_expired_once_per_48_hours(emu: EmulatorServer) -> N
     base = f"{emu.url}/api/reporting"
     event = {**auth, "ei": "2227117"}
     codes = [
-        code_of(requests.get(f"{base}/report/xml", params=event, timeout=10).text)
-        for _ in range(4)
+        code_of(requests.get(f"{base}/report/xml", params=event, timeout=10).text) for _ in range(4)
     ]
     assert codes == [1, 1, 1, 62]  # max_reports_per_hour=3
     emu.state.advance(3601)
@@ -126,7 +133,8 @@ def test_data_is_generated_on_demand_and_deterministic() -> None:
 
     big = DataSet(seed=7, events=1, size=1_000_000, expired=0, samples=False)
     event = big.event("2227117")
-    assert event is not None and event.registrant_count == 1_000_000
+    assert event is not None
+    assert event.registrant_count == 1_000_000
     viewers = big.viewers(event)
     first = [next(viewers) for _ in range(3)]
     again = DataSet(seed=7, events=1, size=1_000_000, expired=0, samples=False)

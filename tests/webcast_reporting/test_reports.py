@@ -76,7 +76,8 @@ def test_page_xml_sample_parses_into_six_registrants_with_every_part(
     # The repair is logged once, with the event id and the line.
     repairs = run.log_lines("repaired the XML report")
     assert len(repairs) == 1
-    assert "Event 123456" in repairs[0] and "line 187" in repairs[0]
+    assert "Event 123456" in repairs[0]
+    assert "line 187" in repairs[0]
     for stream, keys in {
         "registrants": ("event_id", "email"),
         "viewing_sessions": ("event_id", "email", "session_number"),
@@ -101,7 +102,14 @@ def comparable(run: TapRun) -> dict[str, Any]:
             for r in run.records["registrants"]
         ],
         "sessions": [
-            (s["email"], s["session_number"], s["type"], s["start_time"], s["end_time"], s["duration"])
+            (
+                s["email"],
+                s["session_number"],
+                s["type"],
+                s["start_time"],
+                s["end_time"],
+                s["duration"],
+            )
             for s in run.records.get("viewing_sessions", [])
         ],
         "questions": [
@@ -141,7 +149,8 @@ def test_page_json_sample_broken_row_is_repaired_and_no_row_lost(
     assert registrants[2]["registration_date"] == "2017-05-24T15:33:58Z"
     repairs = run.log_lines("repaired the JSON report")
     assert len(repairs) == 1
-    assert "Event 20786" in repairs[0] and "line 226" in repairs[0]
+    assert "Event 20786" in repairs[0]
+    assert "line 226" in repairs[0]
     # Ragged rows: nothing guessed, nothing dropped.
     assert registrants[1]["unmapped_values"][:2] == ["Senior", "United States of America"]
     assert run.log_lines("cell count that differs")
@@ -151,8 +160,7 @@ def test_dates_in_two_time_zones_give_the_same_utc_instants(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     runs = [
-        sync(tmp_path, server, event_ids=["2227118"], timezone=tz)
-        for tz in ("GMT", "Asia/Kolkata")
+        sync(tmp_path, server, event_ids=["2227118"], timezone=tz) for tz in ("GMT", "Asia/Kolkata")
     ]
     reports = [r.records["event_reports"][0] for r in runs]
     asked = [r.query for r in server.requests.matching("/report/")]
@@ -167,8 +175,10 @@ def test_dates_in_two_time_zones_give_the_same_utc_instants(
 def test_filters_and_date_range_are_sent_as_the_api_names_them(tmp_path: Path) -> None:
     with EmulatorServer("webcasts", size=300, events=1, expired_events=0) as server:
         run, query = _filtered_sync(tmp_path, server)
-    assert query["start"] == ["01/01/2026"] and query["end"] == ["01/31/2026"]
-    assert query["live_viewers"] == ["on"] and query["dr_regs"] == ["off"]
+    assert query["start"] == ["01/01/2026"]
+    assert query["end"] == ["01/31/2026"]
+    assert query["live_viewers"] == ["on"]
+    assert query["dr_regs"] == ["off"]
     assert query["excl_domain"] == ["example.org|example.net"]
     assert query["sti_filter"] == ["Newsletter|Linkedin Campaign"]
     assert "no_shows" not in query  # unset filters keep the API's default

@@ -32,7 +32,8 @@ def test_code_10_skips_the_event_with_a_warning_and_goes_on(
     assert run.returncode == 0, run.stderr[-2000:]
     assert {r["event_id"] for r in run.records["event_reports"]} == {OTHER}
     warning = run.log_lines("Skipping event 2227117")
-    assert warning and "returnCode 10" in warning[0]
+    assert warning
+    assert "returnCode 10" in warning[0]
     partitions = run.state["bookmarks"]["event_reports"]["partitions"]  # type: ignore[index]
     bookmarked = [p["context"]["event_id"] for p in partitions if "replication_key_value" in p]
     assert bookmarked == [OTHER]  # the skipped event is asked for again next run
@@ -56,7 +57,8 @@ def test_code_11_right_after_a_new_login_is_an_error(
     server.state.answer_code(11, "/report/", times=2)
     run = run_tap(tmp_path, config(server.url, event_ids=[EVENT]))
     assert run.returncode != 0
-    assert "event 2227117" in run.stderr and "right after a new login" in run.stderr
+    assert "event 2227117" in run.stderr
+    assert "right after a new login" in run.stderr
     assert len(server.requests.matching("/report/")) == 2  # never a loop of logins
 
 
@@ -92,7 +94,8 @@ def test_fatal_codes_stop_with_the_event_and_the_meaning(
     assert run.returncode != 0
     errors = [line for line in run.stderr.splitlines() if f"returnCode {code}" in line]
     assert errors, run.stderr[-2000:]
-    assert "event 2227117" in errors[0] and meaning in errors[0]
+    assert "event 2227117" in errors[0]
+    assert meaning in errors[0]
     assert len(server.requests.matching("/report/")) == 1  # never retried
 
 
@@ -100,7 +103,9 @@ def test_success_is_the_return_code_whatever_the_http_status(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     body = '<convey_api version="2.0"><result><returnCode>72</returnCode></result></convey_api>'
-    server.faults.add(Fault("status", path="/report/", status=200, body=body, content_type="application/xml"))
+    server.faults.add(
+        Fault("status", path="/report/", status=200, body=body, content_type="application/xml")
+    )
     run = run_tap(tmp_path, config(server.url, event_ids=[EVENT]))
     assert run.returncode != 0
     assert "returnCode 72" in run.stderr

@@ -29,19 +29,22 @@ def test_debug_run_through_retries_and_errors_never_prints_the_password(
     )
     assert run.returncode != 0
     output = run.stdout + run.stderr
-    assert "DEBUG" in output and "returnCode 72" in output
+    assert "DEBUG" in output
+    assert "returnCode 72" in output
     assert "Login attempt 1 failed" in output
     assert "password=***" in output  # urllib3's DEBUG request line, redacted
     assert len(server.state.sessions) >= 2
     assert_no_secret(output, DEFAULT_PASSWORD)
     # The session id is a credential too.
-    for ui, si in server.state.sessions:
+    for _ui, si in server.state.sessions:
         assert_no_secret(output, si)
 
 
 def test_redaction_masks_secret_query_values_and_known_secrets() -> None:
     url = "https://api.webcasts.com/api/login?username=u&password=p%40ss&ver=2.0&si=abc"
-    assert redact(url) == "https://api.webcasts.com/api/login?username=u&password=***&ver=2.0&si=***"
+    assert (
+        redact(url) == "https://api.webcasts.com/api/login?username=u&password=***&ver=2.0&si=***"
+    )
     assert redact("failed: hunter2 was refused", ["hunter2"]) == "failed: *** was refused"
     record = logging.LogRecord("urllib3", logging.DEBUG, "", 0, '"GET %s HTTP/1.1"', (url,), None)
     RedactingFilter().filter(record)
