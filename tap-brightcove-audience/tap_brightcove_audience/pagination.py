@@ -17,8 +17,8 @@ class PaginationError(FatalAPIError):
     """The API's pages do not add up: stop rather than loop or emit records twice."""
 
 
-def decoded(response: requests.Response) -> dict[str, Any]:
-    """The page's JSON, decoded once and kept on the response for the paginator."""
+def decoded(response: requests.Response) -> Any:
+    """The page's JSON, decoded once and kept on the response for the parser and paginator."""
     body = getattr(response, "_brightcove_body", None)
     if body is None:
         body = response.json()

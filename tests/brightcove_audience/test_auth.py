@@ -49,18 +49,19 @@ def test_token_is_refreshed_shortly_before_it_expires(server: EmulatorServer) ->
 
 
 def test_short_tokens_are_refreshed_during_a_sync(sync: Sync) -> None:
-    server = start_emulator("brightcove", size=300, token_ttl=1)
+    server = start_emulator("brightcove", size=300, token_ttl=2)
     try:
-        # Each page takes 0.15 s: the 1 s tokens run out several times during the sync.
-        server.faults.add(Fault("slow", path="/view_events", delay=0.15, times=None))
-        result = sync(tap_config(server.url, page_size=25), streams=["view_events"])
+        # 60 pages of at least 50 ms each: the 2 s tokens run out during the sync, and the tap
+        # must replace each one before it does (its margin here is 10% of 2 s: 200 ms).
+        server.faults.add(Fault("slow", path="/view_events", delay=0.05, times=None))
+        result = sync(tap_config(server.url, page_size=10), streams=["view_events"])
     finally:
         server.stop()
     assert result.error is None
     assert len(result.records()) == 600
-    assert _token_requests(server) >= 3
-    # 24 pages, none asked twice: no request went out with an expired token.
-    assert len(server.requests.matching("/view_events")) == 24
+    assert _token_requests(server) >= 2
+    # 60 pages, none asked twice: no request went out with an expired token.
+    assert len(server.requests.matching("/view_events")) == 60
 
 
 def test_token_expiring_mid_sync_is_refreshed_once_and_the_sync_completes(

@@ -114,3 +114,20 @@ def test_the_api_rate_limit_is_waited_out(sync: Sync) -> None:
     assert len({r["view_event_key"] for r in result.records()}) == 300
     asked = server.requests.matching("/view_events")
     assert len(asked) > 6  # some were throttled (429, Retry-After: 1) and asked again
+
+
+def test_records_out_of_the_requested_order_stop_the_sync_with_state(
+    server: EmulatorServer, sync: Sync
+) -> None:
+    rows = [
+        {"created_at": "2026-01-02T00:00:00.000Z", "email_address": "a@b.c"},
+        {"created_at": "2026-01-03T00:00:00.000Z", "email_address": "b@b.c"},
+        {"created_at": "2026-01-01T12:00:00.000Z", "email_address": "c@b.c"},
+    ]
+    body = json.dumps({"count": 3, "limit": 100, "offset": 0, "result": rows})
+    server.faults.add(Fault("status", path="/leads", status=200, body=body))
+    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["leads"])
+    assert result.error is not None
+    assert "did not sort as asked" in str(result.error)
+    assert len(result.records()) == 2
+    assert result.bookmark("leads", ACCOUNTS[0]) == "2026-01-03T00:00:00.000Z"
