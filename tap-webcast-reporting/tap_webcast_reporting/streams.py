@@ -27,7 +27,8 @@ if t.TYPE_CHECKING:
 
 PARSERS = {"xml": xml_report.parse, "json": json_report.parse, "csv": csv_report.parse}
 EXPIRED_REPEAT = timedelta(hours=48)  # one report per expired event per 48 hours
-QUOTA_RETRY_SECONDS = 60.0  # after a 61/62, ask again this much later (within the wait budget)
+QUOTA_RETRY_SECONDS = 60.0
+PER_EVENT_LIMIT = 61  # "the maximum number of reports ... for an event"  # after a 61/62, ask again this much later (within the wait budget)
 
 
 class TimezonesStream(XmlListStream):
@@ -202,6 +203,10 @@ class EventReportsStream(WebcastsStream):
                     self.logger.warning("%s; asking again in %.0f s", exc, pause)
                     quota.pause(pause)
                     continue
+                if exc.code == PER_EVENT_LIMIT:
+                    # A limit of this one event: the others can still be reported.
+                    self.logger.warning("Skipping event %s until a later run: %s", event_id, exc)
+                    return
                 quota.stopped = str(exc)
                 self._tap.events_left.append(event_id)
                 self.logger.warning(

@@ -119,3 +119,12 @@ def _ago(hours: float) -> str:
 
 def _state(partition: dict) -> dict:
     return {"bookmarks": {"event_reports": {"partitions": [partition]}}}
+
+
+def test_per_event_limit_skips_only_that_event(tmp_path: Path, server: EmulatorServer) -> None:
+    server.state.answer_code(61, "/report/", event_id="2227117")
+    run = run_tap(tmp_path, config(server.url, event_ids=EVENTS))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert reported(server) == EVENTS
+    assert {r["event_id"] for r in run.records["event_reports"]} == {"123456", "2227118"}
+    assert run.log_lines("Skipping event 2227117 until a later run")
