@@ -96,8 +96,10 @@ def sync() -> Sync:
 
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Exponential backoff from 10 ms instead of 1 s (Retry-After is still honoured)."""
+    """Exponential backoff from 10 ms up to 50 ms instead of 1 s up to 60 s (Retry-After is
+    still honoured)."""
     monkeypatch.setattr(BrightcoveStream, "BACKOFF_BASE_SECONDS", 0.01)
+    monkeypatch.setattr(BrightcoveStream, "BACKOFF_CAP_SECONDS", 0.05)
 
 
 @pytest.fixture(scope="module")
