@@ -3,12 +3,18 @@ ending the sync with the API's own words and the state of what was already synce
 
 from __future__ import annotations
 
+import email.utils
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
+from singer_sdk.exceptions import RetriableAPIError
 from testkit import start_emulator
 
 from emulators import EmulatorServer, Fault
+from tap_brightcove_audience.client import BrightcoveStream
+from tap_brightcove_audience.tap import TapBrightcoveAudience
 
 from .conftest import ACCOUNTS, Sync, tap_config
 
@@ -131,3 +137,28 @@ def test_records_out_of_the_requested_order_stop_the_sync_with_state(
     assert "did not sort as asked" in str(result.error)
     assert len(result.records()) == 2
     assert result.bookmark("leads", ACCOUNTS[0]) == "2026-01-03T00:00:00.000Z"
+
+
+def _failure(status: int, retry_after: str | None = None) -> RetriableAPIError:
+    response = requests.Response()
+    response.status_code = status
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return RetriableAPIError("failed", response)
+
+
+def test_retry_budget_outlasts_a_one_minute_throttling_window() -> None:
+    stream = TapBrightcoveAudience(
+        config=tap_config("http://127.0.0.1:9"), validate_config=False
+    ).streams["leads"]
+    assert isinstance(stream, BrightcoveStream)
+    waits = [stream.retry_wait(_failure(500), n) for n in range(1, stream.MAX_TRIES)]
+    assert waits[:4] == [1.0, 2.0, 4.0, 8.0]
+    assert max(waits) == 60.0
+    assert sum(waits) > 3 * 60
+    assert stream.retry_wait(_failure(429, "7"), 1) == 7.0
+    assert stream.retry_wait(_failure(429, "100000"), 1) == stream.RETRY_AFTER_CAP_SECONDS
+    in_a_while = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), True)
+    assert 25 <= stream.retry_wait(_failure(503, in_a_while), 1) <= 30
+    assert stream.retry_wait(_failure(401), 1) == 0.0
+    assert stream.backoff_jitter(10.0) >= 10.0
