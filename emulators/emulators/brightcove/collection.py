@@ -79,7 +79,7 @@ class Collection:
         if not query.where and query.sort in ("created_at", "updated_at"):
             seq: _Sequence = _Merged(self, query.sort, lo, hi, moved)
         else:
-            seq = _Listed(self._scan(query, lo, hi, moved))
+            seq = _Listed(self._scan(query, (low, high), lo, hi, moved))
         count = len(seq)
         start, stop = query.offset, min(query.offset + query.limit, count)
         if query.descending:
@@ -91,8 +91,11 @@ class Collection:
             records = [{f: r.get(f) for f in query.fields} for r in records]
         return count, records
 
-    def _scan(self, query: Query, lo: int, hi: int, moved: list) -> list[Item]:
-        key = (query.where, query.sort, lo, hi, len(self.overlay))
+    def _scan(
+        self, query: Query, window: tuple[int, int], lo: int, hi: int, moved: list
+    ) -> list[Item]:
+        # Processing again clears these; the window includes `to`, fixed by a paging client.
+        key = (query.where, query.sort, window)
         if key in self._scans:
             self._scans.move_to_end(key)
             return self._scans[key]
