@@ -10,7 +10,7 @@ from functools import cached_property
 import requests
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk import typing as th
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_conviva_sessions import schemas
 from tap_conviva_sessions.client import ConvivaStream

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 MINUTE = timedelta(minutes=1)
+#: The share of the limit a new window aims at, given the density of the last answer.
+FILL = 0.8
 
 
 def utc_iso(moment: datetime) -> str:
@@ -61,10 +63,10 @@ class Window:
 class WindowWalk:
     """Windows of at most ``max_span`` from ``start`` to ``end``, in time order.
 
-    :meth:`split` replaces the window just handed out by its two halves. The windows that
-    follow a split are no longer than the halves, and grow back (doubling) once answers are
-    well below the limit: a busy hour is not asked for in full again and again only to be
-    split each time.
+    :meth:`split` replaces the window just handed out by its two halves. After each answer,
+    :meth:`completed` sizes the next new windows from the density just seen (aiming at
+    ``FILL`` of the limit), so that a busy day is not asked for in 3-hour windows that come
+    back full, only to be split, again and again.
     """
 
     def __init__(self, start: datetime, end: datetime, max_span: timedelta) -> None:
@@ -95,9 +97,12 @@ class WindowWalk:
         return True
 
     def completed(self, window: Window, sessions: int, limit: int) -> None:
-        """A window answered ``sessions`` (below the limit): widen the next ones if sparse."""
-        if sessions * 2 < limit and window.end - window.start >= self._span:
-            self._span = min(self._max_span, self._span * 2)
+        """A window answered ``sessions`` (below the limit): size the next ones to match."""
+        if sessions == 0:
+            self._span = self._max_span
+            return
+        target = window.minutes * FILL * limit / sessions
+        self._span = max(MINUTE, min(self._max_span, int(target) * MINUTE))
 
 
 class SeenSessions:

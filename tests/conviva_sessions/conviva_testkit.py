@@ -1,0 +1,63 @@
+"""Helpers of the tap-conviva-sessions tests (conftest.py puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from emulators import EmulatorServer
+
+TAP_EXE = str(Path(sys.executable).with_name("tap-conviva-sessions"))
+SECRET = "emulator-secret"
+
+
+def emulator_now(server: EmulatorServer) -> datetime:
+    return datetime.fromtimestamp(server.state.now_ms / 1000, UTC)
+
+
+def minute_floor(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def base_config(server: EmulatorServer, **overrides: Any) -> dict[str, Any]:
+    """Credentials and URL of the emulator, a 3-hour range ending 10 minutes before its now."""
+    end = minute_floor(emulator_now(server)) - timedelta(minutes=10)
+    return {
+        "client_id": "emulator-client",
+        "client_secret": SECRET,
+        "api_url": f"{server.url}/insights/3.0",
+        "start_date": (end - timedelta(hours=3)).isoformat(),
+        "end_date": end.isoformat(),
+        **overrides,
+    }
+
+
+@dataclass
+class TapRun:
+    messages: list[dict[str, Any]]
+    stderr: str = ""
+    returncode: int = 0
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for message in self.messages:
+            if message["type"] == "RECORD":
+                self.records.setdefault(message["stream"], []).append(message["record"])
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    def ids(self, stream: str = "content_sessions") -> list[str]:
+        return [r["conviva_session_id"] for r in self.records.get(stream, [])]
+
+    def bookmark(self, stream: str = "content_sessions") -> str | None:
+        value = self.states[-1]["bookmarks"].get(stream, {}) if self.states else {}
+        return value.get("replication_key_value")

@@ -1,0 +1,83 @@
+"""The window walk and the per-sync memory of emitted sessions, without HTTP."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from tap_conviva_sessions.windows import SeenSessions, Window, WindowWalk, utc_iso
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)
+
+
+def test_walk_covers_the_range_in_windows_of_at_most_the_span() -> None:
+    windows = list(WindowWalk(T0, T0 + minutes(400), minutes(180)))
+    assert [(w.start, w.end) for w in windows] == [
+        (T0, T0 + minutes(180)),
+        (T0 + minutes(180), T0 + minutes(360)),
+        (T0 + minutes(360), T0 + minutes(400)),
+    ]
+
+
+def test_split_hands_out_both_halves_next_then_continues_without_gap_or_overlap() -> None:
+    walk = WindowWalk(T0, T0 + minutes(360), minutes(180))
+    seen = []
+    for window in walk:
+        seen.append(window)
+        if window == Window(T0, T0 + minutes(180)) or window == Window(T0, T0 + minutes(90)):
+            assert walk.split(window)
+    leaves = [
+        w for w in seen if w not in (Window(T0, T0 + minutes(180)), Window(T0, T0 + minutes(90)))
+    ]
+    assert leaves[0] == Window(T0, T0 + minutes(45))
+    for before, after in itertools.pairwise(leaves):
+        assert before.end == after.start  # contiguous, in time order
+    assert leaves[-1].end == T0 + minutes(360)
+
+
+def test_after_a_split_next_windows_are_smaller_and_grow_back_when_sparse() -> None:
+    walk = WindowWalk(T0, T0 + minutes(2000), minutes(180))
+    it = iter(walk)
+    first = next(it)
+    walk.split(first)
+    half = next(it)
+    assert half.minutes == 90
+    walk.completed(half, sessions=499, limit=500)
+    second_half = next(it)
+    walk.completed(second_half, sessions=10, limit=500)
+    widened = next(it)
+    assert widened.minutes == 180  # 90 doubled, capped at the maximum span
+
+
+def test_one_minute_windows_are_not_split_and_odd_lengths_split_on_whole_minutes() -> None:
+    walk = WindowWalk(T0, T0 + minutes(1), minutes(180))
+    (only,) = list(walk)
+    assert not walk.split(only)
+    first, second = Window(T0, T0 + minutes(3)).halves()
+    assert first.minutes == 2
+    assert second.minutes == 1
+    first, second = Window(T0, T0 + timedelta(seconds=90)).halves()
+    assert first.minutes == 1
+    assert second.end == T0 + timedelta(seconds=90)
+
+
+def test_seen_sessions_emits_once_and_forgets_what_cannot_come_back() -> None:
+    seen = SeenSessions()
+    assert seen.first_time("a", 1_000)
+    assert seen.first_time("b", 5_000)
+    assert not seen.first_time("a", 1_000)
+    seen.forget_ended_before(2_000)
+    assert len(seen) == 1  # "a" ended before the walk's position: no later window returns it
+    assert not seen.first_time("b", 5_000)
+
+
+def test_timestamps_have_one_shape_so_bookmarks_compare_as_strings() -> None:
+    assert utc_iso(T0) == "2026-11-01T00:00:00.000Z"
+    eastern = datetime(2026, 11, 1, 1, 30, tzinfo=UTC).astimezone(
+        datetime.now().astimezone().tzinfo
+    )
+    assert utc_iso(eastern) == "2026-11-01T01:30:00.000Z"
