@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
 from tap_vbrick_webcast.auth import RevSessionAuthenticator
@@ -41,6 +42,10 @@ class VbrickStream(RESTStream):
     max_tries: int = 7
     # When False, 400/403/404 end the sync; report streams skip that webcast instead.
     skip_unavailable_webcasts = False
+    # Records are decoded JSON, so their values already have JSON types; `normalize` drops the
+    # fields the schema does not declare and rewrites timestamps. The SDK's per-value
+    # conformance would cost more than the rest of the tap together.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     @property
     def rev_tap(self) -> TapVbrickWebcast:
@@ -57,6 +62,14 @@ class VbrickStream(RESTStream):
     @property
     def http_headers(self) -> dict:
         return {"Accept": "application/json"}
+
+    @cached_property
+    def declared_fields(self) -> frozenset[str]:
+        return frozenset(self.schema.get("properties", {}))
+
+    @cached_property
+    def undeclared_seen(self) -> set[str]:
+        return set()
 
     @cached_property
     def datetime_fields(self) -> tuple[str, ...]:
@@ -168,6 +181,17 @@ class VbrickStream(RESTStream):
 
     # Records -----------------------------------------------------------------------------------
     def normalize(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        undeclared = record.keys() - self.declared_fields
+        if undeclared:
+            for name in undeclared:
+                del record[name]
+            if new := undeclared - self.undeclared_seen:
+                self.undeclared_seen.update(new)
+                self.logger.warning(
+                    "%s: Rev sent fields the schema does not declare, left out: %s",
+                    self.name,
+                    ", ".join(sorted(new)),
+                )
         for name in self.datetime_fields:
             value = record.get(name)
             if isinstance(value, str) and value:
