@@ -7,6 +7,9 @@ margin ahead of expiry and lets the stream invalidate a token after a 401.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from singer_sdk.authenticators import OAuthAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers._util import utc_now
@@ -30,6 +33,15 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
             default_expiration=DEFAULT_TOKEN_SECONDS,
         )
         self.tokens_fetched = 0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> BrightcoveAuthenticator:
+        # .get: discovery builds the streams without validating the settings first.
+        return cls(
+            client_id=config.get("client_id") or "",
+            client_secret=config.get("client_secret") or "",
+            auth_endpoint=config.get("oauth_url") or "",
+        )
 
     @property
     def oauth_request_body(self) -> dict:

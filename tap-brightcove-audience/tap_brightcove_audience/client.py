@@ -47,8 +47,11 @@ class BrightcoveStream(RESTStream[int]):
     RETRY_AFTER_CAP_SECONDS: ClassVar[float] = 300.0
     MAX_TRIES: ClassVar[int] = 10
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, authenticator: BrightcoveAuthenticator | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self._shared_authenticator = authenticator
         self._refreshed_after_401 = False
         self._sync_started = datetime.now(UTC)
         self._last_value: dict[str, str] = {}
@@ -70,11 +73,8 @@ class BrightcoveStream(RESTStream[int]):
 
     @cached_property
     def authenticator(self) -> BrightcoveAuthenticator:
-        return BrightcoveAuthenticator(
-            client_id=self.config["client_id"],
-            client_secret=self.config["client_secret"],
-            auth_endpoint=self.config["oauth_url"],
-        )
+        """The tap's one token holder (so streams share a token), or one of this stream's own."""
+        return self._shared_authenticator or BrightcoveAuthenticator.from_config(self.config)
 
     def get_new_paginator(self) -> CountedOffsetPaginator:
         return CountedOffsetPaginator(self.config["page_size"], self.name)

@@ -7,6 +7,7 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_brightcove_audience.auth import BrightcoveAuthenticator
 from tap_brightcove_audience.settings import config_errors
 from tap_brightcove_audience.streams import LeadsStream, ViewEventsStream
 
@@ -112,7 +113,12 @@ class TapBrightcoveAudience(Tap):
         return message
 
     def discover_streams(self) -> list[Stream]:
-        return [ViewEventsStream(self), LeadsStream(self)]
+        # One token for the whole sync, whichever stream asks first.
+        authenticator = BrightcoveAuthenticator.from_config(self.config)
+        return [
+            ViewEventsStream(self, authenticator=authenticator),
+            LeadsStream(self, authenticator=authenticator),
+        ]
 
 
 if __name__ == "__main__":

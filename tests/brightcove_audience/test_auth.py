@@ -25,10 +25,11 @@ def test_token_request_is_basic_auth_form_body(server: EmulatorServer, sync: Syn
     assert CLIENT_SECRET.encode() not in asked.body
 
 
-def test_one_token_serves_a_whole_stream(server: EmulatorServer, sync: Sync) -> None:
-    result = sync(tap_config(server.url, page_size=10), streams=["view_events"])
+def test_one_token_serves_the_whole_sync(server: EmulatorServer, sync: Sync) -> None:
+    result = sync(tap_config(server.url, page_size=10))
     assert result.error is None
     assert len(server.requests.matching("/view_events")) == 60
+    assert len(server.requests.matching("/leads")) == 12
     assert _token_requests(server) == 1
 
 

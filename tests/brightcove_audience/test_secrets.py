@@ -35,6 +35,6 @@ def test_no_secret_in_output_or_logs(server: EmulatorServer, tmp_path: Path) -> 
     assert "HTTP 400 BAD_REQUEST_ERROR" in run.stderr
     assert "token refused (401), fetching a new one" in run.stderr
     tokens = server.state.issued_tokens
-    assert len(tokens) == 3  # one per stream, and the one fetched after the 401
+    assert len(tokens) == 2  # the sync's first, and the one fetched after the 401
     basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     assert_no_secret(run.stdout + run.stderr, CLIENT_SECRET, basic, *tokens)
