@@ -63,6 +63,14 @@ def create_app(
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         return token.strip() if scheme.lower() == "vbrick" and token.strip() else None
 
+    @app.errorhandler(404)
+    def not_found(_error: Exception) -> Response:
+        return error_response(404, "No such Rev API endpoint")
+
+    @app.errorhandler(405)
+    def method_not_allowed(_error: Exception) -> Response:
+        return error_response(405, "Method not allowed")
+
     @app.before_request
     def authenticate_and_throttle() -> Response | None:
         category = "realtime" if REALTIME_PATH_PART in request.path else request.method
