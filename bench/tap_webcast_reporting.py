@@ -1,0 +1,65 @@
+"""tap-webcast-reporting: one XML report of 100,000 registrants, and one of 200,000 (the peak
+memory goal: under 200 MB however large the report)."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from lxml import etree
+
+from bench.common import BenchCase
+from emulators.webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME
+
+EVENT = "2227117"
+
+
+def config(url: str) -> dict:
+    return {
+        "username": DEFAULT_USERNAME,
+        "password": DEFAULT_PASSWORD,
+        "api_url": f"{url}/api",
+        "reporting_url": f"{url}/api/reporting",
+        "event_ids": [EVENT],
+        "timezone": "GMT",
+    }
+
+
+def floor(url: str) -> int:
+    """The same report fetched and walked with requests + lxml iterparse (clearing as it goes)."""
+    login = requests.get(
+        f"{url}/api/login",
+        params={"username": DEFAULT_USERNAME, "password": DEFAULT_PASSWORD, "ver": "2.0"},
+        timeout=30,
+    ).text
+    ui = re.search(r"<userid>.*?<value>(\w+)", login, re.S)
+    si = re.search(r"<sessionid>.*?<value>(\w+)", login, re.S)
+    assert ui is not None
+    assert si is not None
+    params = {"ui": ui[1], "si": si[1], "ver": "2.0", "ei": EVENT, "tz": "GMT"}
+    response = requests.get(
+        f"{url}/api/reporting/report/xml", params=params, stream=True, timeout=300
+    )
+    response.raw.decode_content = True
+    seen = 0
+    for _, viewer in etree.iterparse(response.raw, events=("end",), tag="viewer"):
+        seen += 1
+        viewer.clear()
+        while viewer.getprevious() is not None:
+            del viewer.getparent()[0]
+    return seen
+
+
+def _case(size: int) -> BenchCase:
+    return BenchCase(
+        name=f"tap-webcast-reporting registrants {size // 1000}k",
+        vendor="webcasts",
+        tap="tap-webcast-reporting",
+        streams=["registrants"],
+        config=config,
+        floor="bench.tap_webcast_reporting:floor",
+        emulator_options={"size": size, "events": 1, "expired_events": 0, "samples": False},
+    )
+
+
+CASES = [_case(100_000), _case(200_000)]
