@@ -1,0 +1,153 @@
+"""How the tap answers the API's errors: 401, 413, 422, 429, 5xx, broken bodies; no secret
+in any log line."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+
+import pytest
+from conviva_testkit import SECRET, base_config, epoch_ms
+
+from emulators import Fault
+from tap_conviva_sessions.client import ConvivaStream
+from tests.conftest import assert_no_secret
+
+CONTENT = r"/sessions/content$"
+
+
+def content_requests(server):
+    return [r for r in server.requests if r.path.endswith("/sessions/content")]
+
+
+def expected_ids(server, config) -> set[str]:
+    start = epoch_ms(datetime.fromisoformat(config["start_date"]))
+    return server.state.session_ids(
+        "content", start, epoch_ms(datetime.fromisoformat(config["end_date"]))
+    )
+
+
+def test_401_names_the_api_credentials_and_never_the_secret(conviva, run_cli) -> None:
+    wrong = "not-the-secret-7f3a"
+    run = run_cli(base_config(conviva, client_secret=wrong))
+
+    assert run.returncode != 0
+    assert "refused the API credentials (HTTP 401)" in run.stderr
+    assert "not a Pulse user login" in run.stderr
+    assert len(conviva.requests) == 1  # the discovery request; nothing retried
+    basic = base64.b64encode(f"emulator-client:{wrong}".encode()).decode()
+    assert_no_secret(run.stderr, wrong, basic)
+
+
+def test_422_ends_the_sync_naming_the_window_with_the_finished_windows_saved(
+    conviva, run_cli
+) -> None:
+    config = base_config(conviva, window_minutes=30)
+    message = '{"message": "The maximum length of a query time range per API request is 3 hours"}'
+    conviva.faults.add(Fault("status", path=CONTENT, status=422, body=message, skip=3, times=1))
+
+    run = run_cli(config)
+
+    assert run.returncode != 0
+    start = datetime.fromisoformat(config["start_date"])
+    fourth = (start + timedelta(minutes=90)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    line = next(line for line in run.stderr.splitlines() if "HTTP 422" in line)
+    assert f"start_date={fourth}" in line
+    assert "at most 3 hours" in line
+    assert run.bookmark() == fourth  # the three finished windows are kept
+    assert len(content_requests(conviva)) == 4
+
+
+def test_413_splits_the_window_and_loses_nothing(conviva, run_tap) -> None:
+    config = base_config(conviva)
+    conviva.faults.add(Fault("status", path=CONTENT, status=413, times=1))
+
+    run = run_tap(config)
+
+    first, second = content_requests(conviva)[:2]
+    assert first.arg("start_date") == second.arg("start_date")
+    span = datetime.fromisoformat(second.arg("end_date")) - datetime.fromisoformat(
+        second.arg("start_date")
+    )
+    assert span == timedelta(minutes=90)
+    assert set(run.ids()) == expected_ids(conviva, config)
+
+
+def test_413_at_one_minute_asks_for_fewer_sessions(conviva, run_tap) -> None:
+    config = base_config(conviva, window_minutes=1, page_size=400)
+    config["start_date"] = (
+        datetime.fromisoformat(config["end_date"]) - timedelta(minutes=1)
+    ).isoformat()
+    conviva.faults.add(Fault("status", path=CONTENT, status=413, times=1))
+
+    run = run_tap(config)
+
+    assert [r.arg("limit") for r in content_requests(conviva)] == ["400", "200"]
+    assert run.ids()
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_throttling_and_server_errors_are_retried(conviva, run_cli, status: int) -> None:
+    config = base_config(conviva)
+    conviva.faults.add(
+        Fault("status", path=CONTENT, status=status, times=2, headers={"Retry-After": "0"})
+    )
+
+    run = run_cli(config)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    retries = [line for line in run.stderr.splitlines() if "| Retry " in line]
+    assert len(retries) == 2
+    assert all(f"HTTP {status}" in line for line in retries)
+    assert set(run.ids()) == expected_ids(conviva, config)
+    assert_no_secret(
+        run.stderr, SECRET, base64.b64encode(f"emulator-client:{SECRET}".encode()).decode()
+    )
+
+
+@pytest.mark.parametrize("kind", ["malformed", "drop"])
+def test_broken_answers_are_retried(
+    conviva, run_tap, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setattr(ConvivaStream, "retry_base_seconds", 0.01)
+    config = base_config(conviva)
+    conviva.faults.add(Fault(kind, path=CONTENT, times=1))
+
+    run = run_tap(config)
+
+    first, second = content_requests(conviva)[:2]
+    assert first.query == second.query  # the same window asked again
+    assert set(run.ids()) == expected_ids(conviva, config)
+
+
+def test_retries_give_up_with_the_api_message_and_keep_finished_windows(
+    conviva, run_tap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ConvivaStream, "retry_base_seconds", 0.01)
+    monkeypatch.setattr(ConvivaStream, "retry_max_tries", 3)
+    config = base_config(conviva, window_minutes=60)
+    conviva.faults.add(Fault("status", path=CONTENT, status=503, skip=1, times=None))
+
+    with pytest.raises(Exception, match="HTTP 503") as raised:
+        run_tap(config)
+
+    assert SECRET not in str(raised.value)
+    assert len(content_requests(conviva)) == 1 + 3
+
+
+def test_waits_follow_retry_after_else_grow_exponentially() -> None:
+    class Answer:
+        def __init__(self, headers: dict[str, str]) -> None:
+            self.headers = headers
+
+    class ThrottledError(Exception):
+        def __init__(self, headers: dict[str, str]) -> None:
+            self.response = Answer(headers)
+
+    waits = ConvivaStream.backoff_wait_generator(ConvivaStream.__new__(ConvivaStream))
+    waits.send(None)
+    observed = [waits.send(ThrottledError({})) for _ in range(6)]
+    assert observed == [5, 10, 20, 40, 60, 60]
+    assert waits.send(ThrottledError({"Retry-After": "7"})) == 7
+    # Ten tries wait long enough to outlast the 5-minute throttling window.
+    assert sum([5, 10, 20, 40, 60, 60, 60, 60, 60]) > 300
