@@ -36,8 +36,7 @@ class TapVbrickWebcast(Tap):
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """The schema's checks, then ours (credentials, dates, ranges): before any request."""
         errors = super()._validate_config(raise_errors=False)
-        if not errors:
-            errors = config_errors(dict(self.config))
+        errors += [e for e in config_errors(dict(self.config)) if e not in errors]
         if errors and raise_errors:
             raise ConfigValidationError("tap-vbrick-webcast settings are not valid", errors=errors)
         return errors

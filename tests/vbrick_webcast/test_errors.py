@@ -111,6 +111,22 @@ def test_an_expired_scroll_restarts_the_report_once(caplog: pytest.LogCaptureFix
         server.stop()
 
 
+def test_an_expiry_inside_a_200_answer_restarts_the_report_once() -> None:
+    # Vbrick's official client also reads scroll errors from the body of a 200 answer.
+    server = start_emulator("vbrick", size=1, in_progress=0, upcoming=0, sessions_per_webcast=1200)
+    try:
+        body = '{"statusCode": 408, "statusDescription": "Scroll expired"}'
+        server.faults.add(
+            Fault("status", path="/post-event-report", status=200, body=body, skip=1, times=1)
+        )
+        sessions = run_sync(config_for(server)).records["webcast_attendee_sessions"]
+        assert len(sessions) == 1200
+        assert duplicates(sessions, KEYS["webcast_attendee_sessions"]) == []
+        assert len(server.requests.matching("/post-event-report")) == 2 + 3
+    finally:
+        server.stop()
+
+
 def test_a_scroll_that_expires_twice_ends_the_sync_and_loses_nothing() -> None:
     server = start_emulator(
         "vbrick",

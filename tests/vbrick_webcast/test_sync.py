@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 
+import pytest
 from testkit import start_emulator
 from vbrick_webcast.tapkit import KEYS, config_for, duplicates, expected_counts, run_sync
 
-from emulators import EmulatorServer
+from emulators import EmulatorServer, Fault
 
 CANONICAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -115,3 +118,28 @@ def test_the_deprecated_report_endpoints_are_never_called(small_rev: EmulatorSer
     run_sync(config_for(small_rev))
     paths = [r.path for r in small_rev.requests]
     assert not [p for p in paths if p.startswith("/api/v2/events/") or p.endswith("/report")]
+
+
+def test_summary_alone_asks_for_one_report_page_per_webcast(small_rev: EmulatorServer) -> None:
+    result = run_sync(config_for(small_rev), deselect=("webcast_attendee_sessions",))
+    summaries = result.records["webcast_attendance_summary"]
+    assert len(summaries) == 6
+    assert result.records["webcast_attendee_sessions"] == []
+    pages = small_rev.requests.matching("/post-event-report")
+    assert len(pages) == 6
+    assert all(p.arg("scrollId") is None for p in pages)
+
+
+def test_fields_the_schema_does_not_declare_are_left_out(
+    small_rev: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = json.dumps(
+        [{"commentId": "c-1", "comment": "hi", "date": "2020-01-01T10:00:00Z", "surprise": 1}]
+    )
+    small_rev.faults.add(Fault("status", path="/comments", status=200, body=body, times=1))
+    with caplog.at_level(logging.WARNING):
+        comments = run_sync(config_for(small_rev)).records["webcast_comments"]
+    (odd,) = [c for c in comments if c["commentId"] == "c-1"]
+    assert "surprise" not in odd
+    assert odd["date"] == "2020-01-01T10:00:00.000Z"
+    assert any("does not declare, left out: surprise" in r.getMessage() for r in caplog.records)
