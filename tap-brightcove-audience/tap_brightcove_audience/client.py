@@ -98,7 +98,18 @@ class BrightcoveStream(RESTStream[int]):
         }
         if where := self.config.get(self.where_setting):
             params["where"] = where
+        if fields := self.requested_fields:
+            params["fields"] = fields
         return params
+
+    @cached_property
+    def requested_fields(self) -> str | None:
+        """The API's ``fields``: the fields selected in the catalog, and those the key and the
+        bookmark are made of; None (every field) when nothing is deselected."""
+        api_fields = [f for f in self._fields if f not in ("account_id", self.key_name)]
+        needed = {*self.key_fields, self.replication_key}
+        wanted = [f for f in api_fields if f in needed or self.mask[("properties", f)]]
+        return None if len(wanted) == len(api_fields) else ",".join(wanted)
 
     # -- answers ---------------------------------------------------------------------------
     def validate_response(self, response: requests.Response) -> None:

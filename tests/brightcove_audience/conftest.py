@@ -71,17 +71,22 @@ def _select(tap: TapBrightcoveAudience, streams: list[str] | None) -> None:
 
 @pytest.fixture
 def sync() -> Sync:
-    """``sync(config, state=None, streams=None)``: run the tap in-process; never raises, the
-    error (if any) is on the result beside every message written before it."""
+    """``sync(config, state=None, streams=None, catalog=None)``: run the tap in-process; never
+    raises, the error (if any) is on the result beside every message written before it."""
 
     def run(
-        config: dict, state: dict | None = None, streams: list[str] | None = None
+        config: dict,
+        state: dict | None = None,
+        streams: list[str] | None = None,
+        catalog: dict | None = None,
     ) -> SyncResult:
         result = SyncResult()
         buffer = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
         try:
             with redirect_stdout(buffer):
-                tap = TapBrightcoveAudience(config=config, state=state or {}, setup_mapper=True)
+                tap = TapBrightcoveAudience(
+                    config=config, state=state or {}, catalog=catalog, setup_mapper=True
+                )
                 _select(tap, streams)
                 tap.sync_all()
         except Exception as exc:

@@ -11,6 +11,7 @@ import pytest
 from testkit import start_emulator
 
 from emulators import EmulatorServer, Fault
+from tap_brightcove_audience.tap import TapBrightcoveAudience
 
 from .conftest import ACCOUNTS, Sync, tap_config
 
@@ -136,3 +137,27 @@ def test_undocumented_fields_are_left_out_and_booleans_made_booleans(
     assert emitted["updated_at"] == "2026-01-02T00:30:00.000Z"
     assert emitted["player_id"] is None  # a documented field the answer left out
     assert "leaving out fields the schema does not describe: brand_new_field" in caplog.text
+
+
+def test_deselected_fields_are_not_requested_but_keys_stay_whole(
+    server: EmulatorServer, sync: Sync
+) -> None:
+    config = tap_config(server.url, account_ids=ACCOUNTS[:1])
+    catalog = TapBrightcoveAudience(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        for md in entry["metadata"]:
+            if md["breadcrumb"] in (["properties", "video_name"], ["properties", "page_url"]):
+                md["metadata"]["selected"] = False
+    full = sync(config, streams=["view_events"])
+    assert all(r.arg("fields") is None for r in server.requests.matching("/view_events"))
+    server.requests.clear()
+    narrow = sync(config, streams=["view_events"], catalog=catalog)
+    assert narrow.error is None
+    [asked, *_] = server.requests.matching("/view_events")
+    fields = (asked.arg("fields") or "").split(",")
+    assert "video_name" not in fields
+    assert {"page_url", "created_at", "updated_at", "watched"} <= set(fields)  # key, bookmark
+    assert all("video_name" not in r and "page_url" not in r for r in narrow.records())
+    assert [r["view_event_key"] for r in narrow.records()] == [
+        r["view_event_key"] for r in full.records()
+    ]
