@@ -59,7 +59,8 @@ class ReportRecords:
 
     def viewer_records(self, viewer: ParsedViewer) -> Iterator[Emitted]:
         e = self.event_id
-        email = viewer.answer("email") or ""
+        by_id = {a["question_id"]: a["value"] for a in viewer.answers if a["question_id"]}
+        email = by_id.get("email") or ""
         registrant: dict[str, Any] = {
             "event_id": e,
             "email": email,
@@ -67,7 +68,7 @@ class ReportRecords:
         }
         for qid in STANDARD_QUESTIONS:
             if qid != "email":
-                registrant[qid] = viewer.answer(qid)
+                registrant[qid] = by_id.get(qid)
         registrant["answers"] = [
             {**a, "label": a["label"] or self._labels.get(a["question_id"])} for a in viewer.answers
         ]

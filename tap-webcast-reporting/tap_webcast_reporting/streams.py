@@ -27,8 +27,8 @@ if t.TYPE_CHECKING:
 
 PARSERS = {"xml": xml_report.parse, "json": json_report.parse, "csv": csv_report.parse}
 EXPIRED_REPEAT = timedelta(hours=48)  # one report per expired event per 48 hours
-QUOTA_RETRY_SECONDS = 60.0
-PER_EVENT_LIMIT = 61  # "the maximum number of reports ... for an event"  # after a 61/62, ask again this much later (within the wait budget)
+QUOTA_RETRY_SECONDS = 60.0  # after a 61/62, ask again this much later (within the wait budget)
+PER_EVENT_LIMIT = 61  # "the maximum number of reports ... for an event"
 
 
 class TimezonesStream(XmlListStream):

@@ -188,39 +188,40 @@ def _header(data: Any, tz: ZoneInfo) -> ReportHeader:
 
 
 def _viewer(node: Any, tz: ZoneInfo, line: int | None) -> ParsedViewer:
-    answers = [
-        {"question_id": a.get("id"), "label": None, "value": v.text(a.text)}
-        for a in node.iterfind("registration_answers/ra")
-    ]
-    sessions = [
-        {
-            "type": _text(s, "type"),
-            "start_time": v.local_to_utc(_text(s, "start_time"), tz),
-            "end_time": v.local_to_utc(_text(s, "end_time"), tz),
-            "duration": v.ms_to_seconds(_text(s, "duration")),
-            "media": _text(s, "media"),
-        }
-        for s in node.iterfind("sessions/session")
-    ]
-    qa = [
-        {"question": v.text(q.text), "answer": _text(q, "answer")}
-        for q in node.iterfind("qa/question")
-    ]
-    responses = [
-        {
-            "survey_id": r.get("survey_id"),
-            "survey_name": None,
-            "question_id": r.get("question_id"),
-            "question_label": None,
-            "value": v.text(r.text),
-        }
-        for r in node.iterfind("survey_responses/sr")
-    ]
-    return ParsedViewer(
-        registration_date=v.local_to_utc(_text(node, "registration_date"), tz),
-        answers=answers,
-        sessions=sessions,
-        qa=qa,
-        survey_responses=responses,
-        source_line=line,
-    )
+    """One ``<viewer>``, reading each child once (this runs for every registrant)."""
+    viewer = ParsedViewer(None, [], [], [], [], source_line=line)
+    for child in node:
+        tag = child.tag
+        if tag == "registration_date":
+            viewer.registration_date = v.local_to_utc(child.text, tz)
+        elif tag == "registration_answers":
+            viewer.answers = [
+                {"question_id": a.get("id"), "label": None, "value": v.text(a.text)} for a in child
+            ]
+        elif tag == "sessions":
+            viewer.sessions = [_session(s, tz) for s in child]
+        elif tag == "qa":
+            viewer.qa = [{"question": v.text(q.text), "answer": _text(q, "answer")} for q in child]
+        elif tag == "survey_responses":
+            viewer.survey_responses = [
+                {
+                    "survey_id": r.get("survey_id"),
+                    "survey_name": None,
+                    "question_id": r.get("question_id"),
+                    "question_label": None,
+                    "value": v.text(r.text),
+                }
+                for r in child
+            ]
+    return viewer
+
+
+def _session(node: Any, tz: ZoneInfo) -> dict[str, Any]:
+    fields = {f.tag: f.text for f in node}
+    return {
+        "type": v.text(fields.get("type")),
+        "start_time": v.local_to_utc(fields.get("start_time"), tz),
+        "end_time": v.local_to_utc(fields.get("end_time"), tz),
+        "duration": v.ms_to_seconds(v.text(fields.get("duration"))),
+        "media": v.text(fields.get("media")),
+    }
