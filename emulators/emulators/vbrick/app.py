@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -160,21 +161,32 @@ def create_app(
             return error_response(400, "sortDirection must be asc or desc")
         return _search_page(start, end, sort_field, direction, size, offset=0)
 
-    def _search_indices(start: float, end: float, sort_field: str, direction: str) -> list[int]:
+    def _search_page_indices(
+        start: float, end: float, sort_field: str, direction: str, offset: int, size: int
+    ) -> tuple[int, Sequence[int]]:
+        """The total and one page of webcast indices; by start date without listing them all
+        (start times grow with the index), by title by sorting the window (small sizes)."""
         first = catalog.first_index_from(start)
         last = catalog.first_index_from(end + 0.001)  # endDate is inclusive
-        indices = list(range(first, last))
-        if sort_field.lower() != "startdate":
-            indices.sort(key=lambda i: catalog.event(catalog.webcast(i))["title"].lower())
-        return indices[::-1] if direction == "desc" else indices
+        total = last - first
+        if sort_field.lower() == "startdate":
+            if direction == "asc":
+                return total, range(first + offset, min(last, first + offset + size))
+            top = last - 1 - offset
+            return total, range(top, max(first - 1, top - size), -1)
+        ordered = sorted(
+            range(first, last), key=lambda i: catalog.event(catalog.webcast(i))["title"].lower()
+        )
+        if direction == "desc":
+            ordered.reverse()
+        return total, ordered[offset : offset + size]
 
     def _search_page(
         start: float, end: float, sort_field: str, direction: str, size: int, *, offset: int
     ) -> Response:
-        indices = _search_indices(start, end, sort_field, direction)
-        page = indices[offset : offset + size]
-        payload: dict[str, Any] = {"total": len(indices)}
-        if offset + size < len(indices):
+        total, page = _search_page_indices(start, end, sort_field, direction, offset, size)
+        payload: dict[str, Any] = {"total": total}
+        if offset + size < total:
             key = (start, end, sort_field, direction, size)
             payload["scrollId"] = state.open_scroll("search", key, offset + size)
         payload["events"] = [catalog.event(catalog.webcast(i)) for i in page]
