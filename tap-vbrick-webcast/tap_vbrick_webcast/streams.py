@@ -91,9 +91,15 @@ class WebcastsStream(ScrollStream):
         return self.window_end
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        self.hold_bookmark_if_open(row, context)
         wanted = self.config.get("webcast_ids")
         if wanted and row.get("id") not in wanted:
             return None
+        return row
+
+    def hold_bookmark_if_open(self, row: dict, context: Context | None) -> None:
+        """Keep the bookmark before the first webcast not over yet (even one `webcast_ids`
+        leaves out: a later change of that setting must still find it)."""
         end, start = row.get("endDate"), row.get("startDate")
         still_open = not isinstance(end, str) or end > self.rev_tap.sync_started_at
         if still_open and isinstance(start, str) and not self._holding_bookmark:
@@ -105,7 +111,6 @@ class WebcastsStream(ScrollStream):
                 row["id"],
                 start,
             )
-        return row
 
     def generate_child_contexts(
         self, record: dict, context: Context | None
