@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -31,8 +31,8 @@ class Credentials:
     """One of Rev's two logins. ``kind`` names the settings, for error messages."""
 
     endpoint: str
-    body: dict[str, str]
-    kind: str
+    body: dict[str, str] = field(repr=False)  # holds the secret: never in a repr
+    kind: str = ""
 
     @classmethod
     def from_config(cls, config: dict) -> Credentials:

@@ -53,3 +53,13 @@ def test_a_refused_login_names_the_settings_not_their_values(
     assert "refused the login with the configured api_key and secret" in proc.stderr
     assert_no_secret(proc.stderr, "s3cr3t-value-never-logged", "emulator-api-key")
     assert len(small_rev.requests) == 1
+
+
+def test_the_credentials_never_show_in_a_repr() -> None:
+    from tap_vbrick_webcast.auth import Credentials
+
+    for config in (
+        {"api_key": "key", "secret": "s3cr3t-in-repr"},
+        {"username": "user", "password": "s3cr3t-in-repr"},
+    ):
+        assert "s3cr3t-in-repr" not in repr(Credentials.from_config(config))
