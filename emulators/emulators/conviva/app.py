@@ -58,7 +58,7 @@ def _authorized(state: ConvivaState) -> bool:
 def create_app(
     *,
     seed: int = 42,
-    size: int = 10_000,
+    size: int = 5_000,
     now: int | float | str | None = None,
     history_hours: int = 24,
     busy_hours: int = 2,
