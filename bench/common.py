@@ -64,7 +64,9 @@ def select_streams(tap: str, config_path: Path, streams: list[str], dest: Path) 
 
 
 def measure_tap(case: BenchCase, url: str) -> Measurement:
-    exe = shutil.which(case.tap)
+    # Beside this interpreter (``.venv/bin/python -m bench``), else on PATH (``uv run``).
+    beside = Path(sys.executable).with_name(case.tap)
+    exe = str(beside) if beside.exists() else shutil.which(case.tap)
     if exe is None:
         raise SystemExit(f"{case.tap} is not installed: run `make sync` first")
     with tempfile.TemporaryDirectory() as tmp:
