@@ -206,8 +206,23 @@ class VbrickStream(RESTStream):
             yield self.normalize(record)
 
     def records_of(self, payload: t.Any) -> Iterable[dict]:
-        """The records in a decoded answer (the JSON path of each stream, without jsonpath)."""
-        return payload if isinstance(payload, list) else []
+        """The records in a decoded answer (the JSON path of each stream, without jsonpath):
+        here a JSON array; an empty body is no records."""
+        if payload is None:
+            return []
+        if isinstance(payload, list):
+            return payload
+        raise self.unexpected_answer("a JSON array")
+
+    def unexpected_answer(self, expected: str) -> FatalAPIError:
+        """A 200 answer of the wrong shape: a report is skipped, the webcast search stops."""
+        where = ""
+        if self.context and "eventId" in self.context:
+            where = f" for webcast {self.context['eventId']} run {self.context['runNumber']}"
+        message = f"{self.name}: Rev's answer{where} is not {expected}"
+        if self.skip_unavailable_webcasts:
+            return ReportUnavailableError(message, HTTPStatus.OK)
+        return FatalAPIError(message)
 
 
 class ScrollStream(VbrickStream):
@@ -249,8 +264,14 @@ class ScrollStream(VbrickStream):
                 )
 
     def records_of(self, payload: t.Any) -> Iterable[dict]:
+        if payload is None:
+            return []
         items = payload.get(self.items_key) if isinstance(payload, dict) else None
-        return items if isinstance(items, list) else []
+        if isinstance(items, list):
+            return items
+        if isinstance(payload, dict) and items is None and not payload.get(self.total_key):
+            return []  # nothing to list: Rev may leave the array out
+        raise self.unexpected_answer(f"an object with a {self.items_key!r} array")
 
 
 def _retry_after_seconds(response: requests.Response) -> float | None:

@@ -256,7 +256,9 @@ class AttendanceSummaryStream(WebcastReportStream):
 
     def records_of(self, payload: t.Any) -> Iterable[dict]:
         summary = summary_of(payload)
-        return [summary] if summary is not None else []
+        if summary is None:
+            raise self.unexpected_answer("a post-event report object")
+        return [summary]
 
 
 class RealtimeAttendeesStream(WebcastReportStream, ScrollStream):
@@ -339,8 +341,14 @@ class PollResultsStream(WebcastReportStream):
     schema_filepath = SCHEMAS / "webcast_poll_results.json"
 
     def records_of(self, payload: t.Any) -> Iterable[dict]:
+        if payload is None:
+            return []  # the empty body of a run that never happened
         polls = payload.get("polls") if isinstance(payload, dict) else None
-        return polls if isinstance(polls, list) else []
+        if isinstance(polls, list):
+            return polls
+        if isinstance(payload, dict) and polls is None:
+            return []
+        raise self.unexpected_answer("an object with a 'polls' array")
 
 
 class QuestionsStream(WebcastReportStream):

@@ -183,3 +183,25 @@ def test_a_bad_search_answer_ends_the_sync(small_rev: EmulatorServer) -> None:
     assert "webcasts: Rev answered 400 Bad Request to POST /api/v2/search/scheduled-events" in str(
         result.error
     )
+
+
+def test_a_report_answer_of_the_wrong_shape_skips_that_webcast(
+    small_rev: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    small_rev.faults.add(
+        Fault("status", path="/questions", status=200, body='{"oops": true}', times=1)
+    )
+    with caplog.at_level(logging.WARNING):
+        questions = run_sync(config_for(small_rev)).records["webcast_questions"]
+    first = webcast_ids(small_rev)[0]
+    assert first not in {q["eventId"] for q in questions}
+    assert len({q["eventId"] for q in questions}) == 5
+    assert any("is not a JSON array" in r.getMessage() for r in caplog.records)
+
+
+def test_a_search_answer_of_the_wrong_shape_ends_the_sync(small_rev: EmulatorServer) -> None:
+    small_rev.faults.add(
+        Fault("status", path="/search/", status=200, body='{"total": 3, "items": []}', times=1)
+    )
+    result = run_sync(config_for(small_rev), expect_error=True)
+    assert "webcasts: Rev's answer is not an object with a 'events' array" in str(result.error)
