@@ -79,6 +79,8 @@ class ConvivaStream(RESTStream[t.Any]):
     records_jsonpath = "$.sessions[*]"
     #: The path the discovery endpoint must list for this stream to run (default: its own).
     discovery_path: str | None = None
+    #: The last validated response and its decoded body (so the body is decoded once).
+    _decoded: tuple[requests.Response, t.Any] | None = None
 
     @property
     def url_base(self) -> str:
@@ -145,9 +147,8 @@ class ConvivaStream(RESTStream[t.Any]):
 
     def decoded(self, response: requests.Response) -> t.Any:
         """The JSON document of a response (decoded once, when it was validated)."""
-        cached = getattr(self, "_decoded", None)
-        if cached is not None and cached[0] is response:
-            return cached[1]
+        if self._decoded is not None and self._decoded[0] is response:
+            return self._decoded[1]
         return msgspec.json.decode(response.content)
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:

@@ -107,11 +107,10 @@ class SampleSessionsStream(ConvivaStream):
         if start < earliest:
             self.logger.warning(
                 "%s: the start %s is older than the 31 days Conviva serves; sessions from %s "
-                "to %s cannot be fetched and are skipped, the sync starts at %s",
+                "to %s cannot be fetched and are skipped, the sync starts there",
                 self.name,
                 utc_iso(start),
                 utc_iso(start),
-                utc_iso(earliest),
                 utc_iso(earliest),
             )
             start = earliest

@@ -72,7 +72,6 @@ def create_app(
     max_response_sessions: int | None = 1000,
     rate_limit: tuple[int, float] = (3000, 300.0),
     saved_filters: dict[str, dict[str, list[str]]] | None = None,
-    **_ignored: Any,
 ) -> Flask:
     """The emulated account.
 
