@@ -329,6 +329,8 @@ class ViewerSessionsStream(ViewerStream):
         return set()
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        # The partition is not part of the state, so the SDK does not copy it into records.
+        row["viewer_ip"] = (context or {}).get("viewer_ip")
         return with_utc_bounds(row)
 
 

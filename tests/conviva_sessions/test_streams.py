@@ -68,6 +68,19 @@ def test_viewers_by_id_and_ip_with_one_summary_each(conviva, run_tap) -> None:
     assert owner_plays == sum(1 for s in sessions if s["viewer_id"] == owner)
 
 
+def test_sessions_asked_for_by_ip_say_which_ip(conviva, run_tap) -> None:
+    ip = "2001:db8::7"
+    run = run_tap(
+        base_config(conviva, viewer_ips=[ip], viewer_days=7), streams=("viewer_sessions",)
+    )
+
+    sessions = run.records["viewer_sessions"]
+    assert sessions
+    assert {s["viewer_ip"] for s in sessions} == {ip}
+    assert {s["network_info"]["ip"] for s in sessions} == {ip}
+    assert {s["viewer_id"] for s in sessions} == {conviva.state.ip_owner(ip)}
+
+
 def test_dimensions_list_what_the_account_can_filter_on(conviva, run_tap) -> None:
     run = run_tap(base_config(conviva), streams=("dimensions",))
 
