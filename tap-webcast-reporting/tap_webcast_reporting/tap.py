@@ -41,8 +41,22 @@ class TapWebcastReporting(Tap):
     message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
-        th.Property("username", th.StringType, required=True, title="API username"),
-        th.Property("password", th.StringType, required=True, secret=True, title="API password"),
+        th.Property(
+            "username",
+            th.StringType,
+            required=True,
+            title="API username",
+            description="webcasts.com API account (ask webcasts.com Support for one)",
+        ),
+        th.Property(
+            "password",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="API password",
+            description="Sent in the login's query string, as the API requires; the tap "
+            "redacts it from every log line and error",
+        ),
         th.Property(
             "api_url",
             th.StringType,
