@@ -1,0 +1,92 @@
+"""The report readers on their own: what is repaired, what is refused, and where."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from emulators import EmulatorServer, Fault
+from tap_webcast_reporting.errors import BrokenReportError, UnreadableReportError
+from tap_webcast_reporting.parsing import ParsedViewer, xml_report
+from tap_webcast_reporting.parsing.body import ReportBody
+from tap_webcast_reporting.values import local_to_utc, zone
+
+from .helpers import config, run_tap
+
+HEAD = b'<convey_api version="2.0"><result><returnCode>1</returnCode><report_data>\n<viewers>\n'
+TAIL = b"</viewers>\n</report_data></result></convey_api>\n"
+
+
+def viewer(email: bytes, extra: bytes = b"") -> bytes:
+    return (
+        b"<viewer>\n<registration_answers>\n"
+        b'<ra id="email">' + email + b"</ra>\n" + extra + b"</registration_answers>\n</viewer>\n"
+    )
+
+
+def parse(data: bytes, chunk: int = 7) -> list[ParsedViewer]:
+    body = ReportBody(iter([data[i : i + chunk] for i in range(0, len(data), chunk)]))
+    items = xml_report.parse(body, "42", zone("GMT"), logging.getLogger("test"))
+    return [i for i in items if isinstance(i, ParsedViewer)]
+
+
+def test_text_that_merely_looks_like_an_attribute_is_left_alone() -> None:
+    odd = b'<ra id="title">He said "x="y"z</ra>\n'
+    viewers = parse(HEAD + viewer(b"a@x.com", odd) + viewer(b"b@x.com") + TAIL)
+    assert [v.answer("email") for v in viewers] == ["a@x.com", "b@x.com"]
+    assert viewers[0].answer("title") == 'He said "x="y"z'
+
+
+def test_a_broken_tag_split_over_lines_is_not_guessed() -> None:
+    broken = b'<ra id="email"\nb@x.com</ra>\n'
+    data = HEAD + viewer(b"a@x.com") + b"<viewer>\n<registration_answers>\n" + broken
+    data += b"</registration_answers>\n</viewer>\n" + TAIL
+    with pytest.raises(UnreadableReportError, match="event 42: the XML report is broken at line"):
+        parse(data)
+
+
+def test_a_report_cut_short_is_a_retriable_error() -> None:
+    data = HEAD + viewer(b"a@x.com") + TAIL
+    with pytest.raises(BrokenReportError, match="ended early"):
+        parse(data[: len(data) - 30])
+
+
+def test_entities_are_never_resolved_nor_fetched() -> None:
+    doctype = b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/hostname">]>\n'
+    data = doctype + HEAD + viewer(b"&x;") + TAIL
+    viewers = parse(data)
+    assert viewers[0].answer("email") in (None, "")  # the entity stays unexpanded
+
+
+def test_report_times_across_a_daylight_saving_change() -> None:
+    eastern = zone("America/New_York")
+    assert local_to_utc("03/07/2026 11:00:00 AM", eastern) == "2026-03-07T16:00:00Z"
+    assert local_to_utc("03/09/2026 11:00:00 AM", eastern) == "2026-03-09T15:00:00Z"
+    assert local_to_utc("01/01/2026 12:00:00 AM", eastern) == "2026-01-01T05:00:00Z"
+    assert local_to_utc("01/01/2026 12:30:00 PM", zone("GMT")) == "2026-01-01T12:30:00Z"
+    with pytest.raises(ValueError, match="is not a report time"):
+        local_to_utc("2026-01-01 12:00", eastern)
+
+
+def test_an_unreadable_report_skips_its_event_and_the_sync_goes_on(
+    tmp_path: Path, server: EmulatorServer
+) -> None:
+    broken = HEAD + b'<viewer>\n<registration_answers>\n<ra id="email"\n' + TAIL
+    server.faults.add(
+        Fault(
+            "status",
+            path="/report/",
+            status=200,
+            body=broken.decode(),
+            content_type="application/xml",
+        )
+    )
+    run = run_tap(tmp_path, config(server.url, event_ids=["2227117", "2227118"]))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {r["event_id"] for r in run.records["event_reports"]} == {"2227118"}
+    errors = run.log_lines("Skipping event 2227117 until the next run")
+    assert errors
+    assert "broken at line" in errors[0]
+    assert len(server.requests.matching("/report/")) == 2  # not fetched again: it would not help
