@@ -25,7 +25,10 @@ CONTROL_PREFIX = "/_emulator/"
 
 class RedactingRequestHandler(WSGIRequestHandler):
     """Werkzeug's access log, with secret query values masked (webcasts.com sends passwords
-    in the query string) and at DEBUG level so test output stays readable."""
+    in the query string) and at DEBUG level so test output stays readable. HTTP/1.1 keeps
+    connections open between requests, as the vendors' servers do."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         path, _, query = self.path.partition("?")

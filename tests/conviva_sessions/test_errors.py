@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from conviva_testkit import SECRET, base_config, epoch_ms
+from testkit import assert_no_secret
 
 from emulators import Fault
 from tap_conviva_sessions.client import ConvivaStream
-from tests.conftest import assert_no_secret
 
 CONTENT = r"/sessions/content$"
 
