@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
 
 from emulators.datagen import iso_ms
 from emulators.vbrick.data import Catalog, Webcast
@@ -198,12 +198,13 @@ def create_app(
         return error_response(400, "Invalid scroll id")
 
     # Reports ---------------------------------------------------------------------------------
-    def webcast_or_error(event_id: str) -> Webcast | Response:
+    def webcast_or_error(event_id: str) -> Webcast:
+        """The webcast, or the request ends here with Rev's 403/404 answer."""
         if event_id in state.forbidden:
-            return error_response(403, "You do not have access to this webcast")
+            abort(error_response(403, "You do not have access to this webcast"))
         webcast = catalog.find(event_id)
         if webcast is None or event_id in state.missing:
-            return error_response(404, "Webcast not found")
+            abort(error_response(404, "Webcast not found"))
         return webcast
 
     def run_number() -> int:
@@ -216,8 +217,6 @@ def create_app(
     @app.get("/api/v2/scheduled-events/<event_id>/post-event-report")
     def post_event_report(event_id: str) -> Response:
         webcast = webcast_or_error(event_id)
-        if isinstance(webcast, Response):
-            return webcast
         try:
             run = run_number()
         except ValueError:
@@ -241,8 +240,6 @@ def create_app(
     @app.get("/api/v2/scheduled-events/<event_id>/comments")
     def comments(event_id: str) -> Response:
         webcast = webcast_or_error(event_id)
-        if isinstance(webcast, Response):
-            return webcast
         try:
             run = run_number()
             size = int(request.args.get("size", "10000"))
@@ -253,8 +250,6 @@ def create_app(
     @app.get("/api/v2/scheduled-events/<event_id>/poll-results")
     def poll_results(event_id: str) -> Response:
         webcast = webcast_or_error(event_id)
-        if isinstance(webcast, Response):
-            return webcast
         try:
             run = run_number()
         except ValueError:
@@ -267,8 +262,6 @@ def create_app(
     @app.get("/api/v2/scheduled-events/<event_id>/questions")
     def questions(event_id: str) -> Response:
         webcast = webcast_or_error(event_id)
-        if isinstance(webcast, Response):
-            return webcast
         try:
             run = run_number()
         except ValueError:
@@ -278,8 +271,6 @@ def create_app(
     @app.get("/api/v2/scheduled-events/<event_id>/status")
     def status(event_id: str) -> Response:
         webcast = webcast_or_error(event_id)
-        if isinstance(webcast, Response):
-            return webcast
         event = catalog.event(webcast)
         return jsonify(
             {
@@ -297,8 +288,6 @@ def create_app(
     @app.post("/api/v2/scheduled-events/<event_id>/real-time/attendees")
     def realtime_attendees(event_id: str) -> Response:
         webcast = webcast_or_error(event_id)
-        if isinstance(webcast, Response):
-            return webcast
         body = request.get_json(silent=True) or {}
         details = str(body.get("attendeeDetails") or "Base")
         try:
