@@ -7,11 +7,11 @@ nothing else: what any extractor must pay. The tap's cost above it is the SDK's 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,11 +41,36 @@ class Measurement:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-def _wait_rss(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
-    """Exit code and peak RSS (MB) of a child, from wait4's rusage."""
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024
+class PeakRss:
+    """A running child's peak RSS, from its own VmHWM, sampled until it exits.
+
+    Not wait4's ru_maxrss: Linux carries the forking parent's high-water mark across exec, and
+    the parent here holds the emulator, so every child would report at least the parent's size.
+    VmHWM belongs to the memory map exec gave the child (Popen returns after the exec)."""
+
+    def __init__(self, pid: int) -> None:
+        self._path = f"/proc/{pid}/status"
+        self._kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with open(self._path) as fh:
+                    line = next((ln for ln in fh if ln.startswith("VmHWM:")), None)
+            except OSError:
+                return
+            if line is None:  # exited: no memory map left
+                return
+            self._kb = max(self._kb, int(line.split()[1]))
+            self._stop.wait(0.01)
+
+    def stop_mb(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self._kb / 1024
 
 
 def select_streams(tap: str, config_path: Path, streams: list[str], dest: Path) -> Path:
@@ -79,9 +104,10 @@ def measure_tap(case: BenchCase, url: str) -> Measurement:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
+        peak = PeakRss(proc.pid)
         assert proc.stdout is not None
         records = sum(1 for line in proc.stdout if b'"RECORD"' in line[:40])
-        code, rss = _wait_rss(proc)
+        code, rss = proc.wait(), peak.stop_mb()
         seconds = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"{case.name}: the tap exited {code}")
@@ -94,9 +120,10 @@ def measure_floor(case: BenchCase, url: str) -> Measurement:
         [sys.executable, "-m", "bench.floor", case.floor, url],
         stdout=subprocess.PIPE,
     )
+    peak = PeakRss(proc.pid)
     assert proc.stdout is not None
     output = proc.stdout.read()
-    code, rss = _wait_rss(proc)
+    code, rss = proc.wait(), peak.stop_mb()
     seconds = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"{case.name}: the floor exited {code}")
