@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
-from tap_webcast_reporting.parsing.model import STANDARD_QUESTIONS
+from tap_webcast_reporting.parsing.model import ANALYTICS_COUNTS, STANDARD_QUESTIONS
 
 Time = th.DateTimeType
 EVENT_ID = th.Property("event_id", th.StringType, required=True, description="Webcast event id")
@@ -35,21 +35,7 @@ EVENTS = th.PropertiesList(
     ),
 ).to_dict()
 
-ANALYTICS = [
-    th.Property(name, th.IntegerType)
-    for name in (
-        "total_sessions",
-        "total_registrants",
-        "no_shows",
-        "live_sessions",
-        "unique_live_viewers",
-        "live_registrants",
-        "od_sessions",
-        "unique_od_viewers",
-        "simlive_sessions",
-        "unique_simlive_viewers",
-    )
-] + [
+ANALYTICS = [th.Property(name, th.IntegerType) for name in ANALYTICS_COUNTS] + [
     th.Property("total_conversion_rate", th.NumberType, description="Percent (66.7 for 66.7%)"),
     th.Property("live_conversion_rate", th.NumberType, description="Percent"),
 ]

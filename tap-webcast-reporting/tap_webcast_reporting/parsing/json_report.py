@@ -20,7 +20,16 @@ from tap_webcast_reporting import values as v
 from tap_webcast_reporting.errors import BrokenReportError, UnreadableReportError
 from tap_webcast_reporting.parsing.body import ReportBody
 from tap_webcast_reporting.parsing.flat_rows import Layout, session
-from tap_webcast_reporting.parsing.model import ReportHeader, ReportItem
+from tap_webcast_reporting.parsing.model import (
+    ANALYTICS_COUNTS as COUNTS,
+)
+from tap_webcast_reporting.parsing.model import (
+    ANALYTICS_RATES as RATES,
+)
+from tap_webcast_reporting.parsing.model import (
+    ReportHeader,
+    ReportItem,
+)
 
 ROWS_KEY = '"data_rows"'
 LOOKAHEAD = 2 * 1024 * 1024  # a row never needs more text than this to decode
@@ -45,19 +54,6 @@ EVENT_TIMES = {
     "event_sim_live_scheduled_time": "sim_live_scheduled_time",
     "event_pre_live_scheduled_time": "pre_live_scheduled_time",
 }
-COUNTS = (
-    "total_sessions",
-    "total_registrants",
-    "no_shows",
-    "live_sessions",
-    "unique_live_viewers",
-    "live_registrants",
-    "od_sessions",
-    "unique_od_viewers",
-    "simlive_sessions",
-    "unique_simlive_viewers",
-)
-RATES = ("total_conversion_rate", "live_conversion_rate")
 LIST_FILTERS = ("sti_filter", "excl_domain", "incl_domain")
 
 

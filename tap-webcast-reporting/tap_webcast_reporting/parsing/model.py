@@ -5,6 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Event analytics in every format: counts (integers) and conversion rates (percent).
+ANALYTICS_COUNTS = (
+    "total_sessions",
+    "total_registrants",
+    "no_shows",
+    "live_sessions",
+    "unique_live_viewers",
+    "live_registrants",
+    "od_sessions",
+    "unique_od_viewers",
+    "simlive_sessions",
+    "unique_simlive_viewers",
+)
+ANALYTICS_RATES = ("total_conversion_rate", "live_conversion_rate")
+
 # The standard registration questions: XML id <-> JSON/CSV column label.
 STANDARD_QUESTIONS: dict[str, str] = {
     "firstname": "First Name",

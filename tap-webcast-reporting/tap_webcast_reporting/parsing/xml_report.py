@@ -21,7 +21,17 @@ from lxml import etree
 from tap_webcast_reporting import values as v
 from tap_webcast_reporting.errors import BrokenReportError, UnreadableReportError
 from tap_webcast_reporting.parsing.body import ReportBody
-from tap_webcast_reporting.parsing.model import ParsedViewer, ReportHeader, ReportItem
+from tap_webcast_reporting.parsing.model import (
+    ANALYTICS_COUNTS as COUNTS,
+)
+from tap_webcast_reporting.parsing.model import (
+    ANALYTICS_RATES as RATES,
+)
+from tap_webcast_reporting.parsing.model import (
+    ParsedViewer,
+    ReportHeader,
+    ReportItem,
+)
 
 # <name attr="..."... TEXT</name> on one line, where TEXT follows the last attribute's quote
 # directly (no ">"): group 1 the start tag, 3 the text, 4 the end tag.
@@ -54,19 +64,6 @@ TIMES = (
     "od_first_published_time",
     "od_expiration_time",
 )
-COUNTS = (
-    "total_sessions",
-    "total_registrants",
-    "no_shows",
-    "live_sessions",
-    "unique_live_viewers",
-    "live_registrants",
-    "od_sessions",
-    "unique_od_viewers",
-    "simlive_sessions",
-    "unique_simlive_viewers",
-)
-RATES = ("total_conversion_rate", "live_conversion_rate")
 
 
 def line_repair(event_id: str, logger: logging.Logger) -> Any:
