@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conviva_testkit import TAP_EXE, TapRun
+from conviva_testkit import TAP_EXE, TapRun, conviva_emulator
 
 from emulators import EmulatorServer
 from tap_conviva_sessions.tap import TapConvivaSessions
@@ -101,7 +101,7 @@ def run_cli(tmp_path: Path) -> Callable[..., TapRun]:
 @pytest.fixture(scope="module")
 def conviva() -> Iterator[EmulatorServer]:
     """A demo-sized account shared by a module's tests (reset between them)."""
-    with EmulatorServer("conviva", size=20_000) as server:
+    with conviva_emulator(size=20_000) as server:
         yield server
 
 

@@ -13,6 +13,20 @@ from emulators import EmulatorServer
 TAP_EXE = str(Path(sys.executable).with_name("tap-conviva-sessions"))
 SECRET = "emulator-secret"
 
+#: The clock of every Conviva emulator in these tests. The emulated traffic follows the hour of
+#: the day (windows are sized from it, busy minutes split), so an unpinned clock makes a test pass
+#: at one hour and fail at another. Yesterday at 08:00 UTC: inside the API's 31 days whenever the
+#: suite runs, and an hour where no 30-minute window nears the 500-session answer.
+PINNED_NOW = (datetime.now(UTC) - timedelta(days=1)).replace(
+    hour=8, minute=0, second=0, microsecond=0
+)
+
+
+def conviva_emulator(**options: Any) -> EmulatorServer:
+    """A Conviva emulator (not started) whose clock is :data:`PINNED_NOW` unless given."""
+    options.setdefault("now", PINNED_NOW.isoformat())
+    return EmulatorServer("conviva", **options)
+
 
 def emulator_now(server: EmulatorServer) -> datetime:
     return datetime.fromtimestamp(server.state.now_ms / 1000, UTC)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from conviva_testkit import SECRET, emulator_now, epoch_ms, minute_floor
+from conviva_testkit import SECRET, conviva_emulator, emulator_now, epoch_ms, minute_floor
 
 from emulators import EmulatorServer
 
@@ -15,7 +15,7 @@ HOUR_MS = 3_600_000
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[tuple[EmulatorServer, requests.Session, int]]:
-    with EmulatorServer("conviva", size=5_000) as server:
+    with conviva_emulator(size=5_000) as server:
         http = requests.Session()
         http.auth = ("emulator-client", SECRET)
         yield server, http, epoch_ms(minute_floor(emulator_now(server)))
@@ -99,7 +99,7 @@ def test_or_within_a_dimension_and_across_is_and(api) -> None:
 
 
 def test_accounts_without_ads_or_viewer_module(run_tap) -> None:
-    with EmulatorServer("conviva", size=100, ad_insights=False, viewer_module=False) as server:
+    with conviva_emulator(size=100, ad_insights=False, viewer_module=False) as server:
         http = requests.Session()
         http.auth = ("emulator-client", SECRET)
         base = f"{server.url}/insights/3.0/sessions"
@@ -120,7 +120,7 @@ def test_the_rate_limit_answers_429_and_the_tap_waits_it_out(run_tap, monkeypatc
     from tap_conviva_sessions.client import ConvivaStream
 
     monkeypatch.setattr(ConvivaStream, "retry_base_seconds", 0.5)
-    with EmulatorServer("conviva", size=3_000, rate_limit=(6, 1.0)) as server:
+    with conviva_emulator(size=3_000, rate_limit=(6, 1.0)) as server:
         config = base_config(server, window_minutes=10)
         run = run_tap(config)
         answered = len(server.requests.matching("/sessions/content"))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import atexit
 from datetime import UTC, datetime, timedelta
 
+from conviva_testkit import conviva_emulator
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from emulators import EmulatorServer
 from tap_conviva_sessions.tap import TapConvivaSessions
 
-EMULATOR = EmulatorServer("conviva", size=3_000).start()
+EMULATOR = conviva_emulator(size=3_000).start()
 atexit.register(EMULATOR.stop)
 _END = datetime.fromtimestamp(EMULATOR.state.now_ms / 1000, UTC).replace(
     second=0, microsecond=0

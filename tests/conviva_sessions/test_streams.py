@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from conviva_testkit import base_config
-
-from emulators import EmulatorServer
+from conviva_testkit import base_config, conviva_emulator
 
 ALL = ("content_sessions", "ad_sessions", "viewer_sessions", "viewer_summary", "dimensions")
 
@@ -22,7 +20,7 @@ def test_ad_sessions_are_walked_like_content_sessions(conviva, run_tap) -> None:
 def test_an_account_without_ads_or_viewer_module_skips_those_streams_with_one_warning(
     run_cli,
 ) -> None:
-    with EmulatorServer("conviva", size=2_000, ad_insights=False, viewer_module=False) as server:
+    with conviva_emulator(size=2_000, ad_insights=False, viewer_module=False) as server:
         config = base_config(server, viewer_ids=["viewer-00042"], viewer_ips=["203.0.113.7"])
 
         run = run_cli(config, streams=ALL)

@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conviva_testkit import base_config, emulator_now, epoch_ms, minute_floor
+from conviva_testkit import (
+    PINNED_NOW,
+    base_config,
+    conviva_emulator,
+    emulator_now,
+    epoch_ms,
+    minute_floor,
+)
 
 from emulators import EmulatorServer
 
@@ -169,25 +176,16 @@ def test_bookmark_is_utc_and_never_moves_past_a_window_the_sync_did_not_finish(
 DONE_WHEN_SIZE = int(os.environ.get("CONVIVA_DONE_WHEN_SIZE", "50000"))
 
 
-#: The emulator's clock for the busy day: traffic follows the hour of the day, so an unpinned
-#: clock can put a busy hour on the daily peak, where one minute overlaps more sessions than one
-#: answer may hold and no client can have them all. At 08:00 UTC the busiest hour holds over
-#: 5,000 sessions (ten answers' worth) while no minute overlaps more than about 380.
-BUSY_DAY_NOW = (datetime.now(UTC) - timedelta(days=1)).replace(
-    hour=8, minute=0, second=0, microsecond=0
-)
-
-
 @pytest.fixture(scope="module")
 def busy_day() -> Iterator[tuple[EmulatorServer, dict[str, Any], set[str]]]:
-    """24 hours of sessions, some hours of them far above the limit."""
-    with EmulatorServer(
-        "conviva",
-        size=DONE_WHEN_SIZE,
-        busy_hours=3,
-        busy_factor=8 * 50_000 / DONE_WHEN_SIZE,
-        now=BUSY_DAY_NOW.isoformat(),
+    """24 hours of sessions, some hours of them far above the limit. On the pinned clock
+    (PINNED_NOW, 08:00 UTC) the busiest hour holds over 5,000 sessions (ten answers' worth) while
+    no minute overlaps more than about 380: an unpinned clock can put a busy hour on the daily
+    peak, where one minute overlaps more sessions than one answer may hold."""
+    with conviva_emulator(
+        size=DONE_WHEN_SIZE, busy_hours=3, busy_factor=8 * 50_000 / DONE_WHEN_SIZE
     ) as server:
+        assert emulator_now(server) == PINNED_NOW
         end = minute_floor(emulator_now(server)) - timedelta(minutes=10)
         config = base_config(
             server, start_date=(end - timedelta(hours=24)).isoformat(), end_date=end.isoformat()
