@@ -1,5 +1,9 @@
 """``make demo``: start the emulators, run every extractor of meltano.yml into target-jsonl,
-print how many records each stream produced and where they are, stop the emulators."""
+print how many records each stream produced and where they are, stop the emulators.
+
+``DEMO_NOW=2026-12-01T08:00:00Z make demo`` pins the clock: every emulator serves its data as of
+that instant and the taps read up to it, so two demo runs give the same records
+(``scripts/compare_outputs.py`` compares them)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,6 +37,19 @@ def extractors() -> list[str]:
     return [p["name"] for p in project["plugins"]["extractors"]]
 
 
+def pinned_clock(now: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """For ``DEMO_NOW``: the emulators' ``now`` option, and the settings that stop the taps at
+    that instant instead of at the real time (Conviva reads up to 10 minutes before now)."""
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise SystemExit(f"DEMO_NOW={now!r} must carry a time zone, e.g. 2026-12-01T08:00:00Z")
+    tap_env = {
+        "TAP_CONVIVA_SESSIONS_END_DATE": (moment - timedelta(minutes=10)).isoformat(),
+        "TAP_VBRICK_WEBCAST_END_DATE": moment.isoformat(),
+    }
+    return {"now": moment.isoformat()}, tap_env
+
+
 def count_lines(path: Path) -> int:
     with path.open("rb") as fh:
         return sum(1 for _ in fh)
@@ -42,10 +61,15 @@ def main() -> int:
     failed: list[str] = []
     rows: list[tuple[str, str, int, str]] = []
     env = {**os.environ, "MELTANO_ENVIRONMENT": "emulators"}
+    options: dict[str, Any] = {}
+    if now := os.environ.get("DEMO_NOW"):
+        options, tap_env = pinned_clock(now)
+        env |= tap_env
+        print(f"clock pinned at {options['now']}", flush=True)
     try:
         for tap in taps:
             vendor = EMULATOR_OF[tap]
-            servers[vendor] = EmulatorServer(vendor).start()
+            servers[vendor] = EmulatorServer(vendor, **options).start()
             env[f"{vendor.upper()}_EMULATOR_URL"] = servers[vendor].url
             print(f"emulator {vendor:<11} {servers[vendor].url}", flush=True)
         for tap in taps:

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+from typing import Any
 
 from emulators import registry
 from emulators.server import EmulatorServer
@@ -32,12 +33,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--size", type=int, default=None, help="records per data set")
+    serve.add_argument(
+        "--now",
+        default=None,
+        help="start every emulator's clock at this instant (ISO 8601 with a zone), so that two "
+        "runs serve the same data",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request (redacted)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     names = args.vendors or registry.available()
-    options = {"seed": args.seed} | ({"size": args.size} if args.size is not None else {})
+    options: dict[str, Any] = {"seed": args.seed}
+    options |= {"size": args.size} if args.size is not None else {}
+    options |= {"now": args.now} if args.now is not None else {}
     servers = []
     try:
         for i, name in enumerate(names):

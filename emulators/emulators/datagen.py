@@ -92,3 +92,13 @@ COMPANIES = (
 COUNTRIES = ("US", "GB", "DE", "FR", "JP", "BR", "IN", "CA", "AU", "NG", "ES", "IT")
 INDUSTRIES = ("Media", "Finance", "Healthcare", "Education", "Retail", "Technology", "Energy")
 DOMAINS = ("example.com", "example.org", "example.net", "corp.example", "mail.example")
+
+
+def epoch_seconds(value: str | float) -> float:
+    """An emulator's ``now`` option: epoch seconds, or ISO 8601 with a zone (``...Z``)."""
+    if not isinstance(value, str):
+        return float(value)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"now={value!r} must carry a time zone (e.g. 2026-12-01T08:00:00Z)")
+    return parsed.timestamp()

@@ -11,7 +11,8 @@ Options of :func:`create_app` (all keyword):
 - ``max_limit``: the largest ``limit`` accepted (100, as the Audience API page says).
 - ``rate_limit``: calls per second per account before 429 (None: no throttling).
 - ``updates_per_request``: view events processed again after each view_events call.
-- ``now_ms``: a fixed clock (epoch ms) instead of the real time.
+- ``now_ms``: a fixed clock (epoch ms) instead of the real time; ``now`` the same as epoch
+  seconds or ISO 8601 (the option every emulator takes).
 
 The state (``app.extensions["emulator_state"]``, a :class:`State`) lets tests expire tokens
 (``expire_tokens(after_requests=n)``) and process view events again (``process``).
@@ -23,6 +24,7 @@ from flask import Flask
 
 from emulators.brightcove.app import error_body, register
 from emulators.brightcove.state import State, build_state
+from emulators.datagen import epoch_seconds
 
 DEFAULT_ACCOUNTS = ("1486906377", "57838016001")
 DEFAULT_CLIENTS = {"emulator-client": "emulator-secret"}
@@ -44,7 +46,10 @@ def create_app(
     rate_limit: int | None = None,
     updates_per_request: int = 0,
     now_ms: int | None = None,
+    now: str | float | None = None,
 ) -> Flask:
+    if now is not None:
+        now_ms = int(epoch_seconds(now) * 1000)
     app = Flask("emulators.brightcove")
     state = build_state(
         seed=seed,

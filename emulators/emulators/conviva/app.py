@@ -81,12 +81,7 @@ def create_app(
     ``viewer_module`` are the account's entitlements. An answer of more than
     ``max_response_sessions`` sessions is refused with 413.
     """
-    if isinstance(now, str):
-        from datetime import datetime
-
-        now_ms: int | None = int(datetime.fromisoformat(now).timestamp() * 1000)
-    else:
-        now_ms = None if now is None else int(now * 1000)
+    now_ms = None if now is None else int(datagen.epoch_seconds(now) * 1000)
     state = ConvivaState(
         seed=seed,
         size=size,

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, jsonify, request
 
-from emulators.datagen import iso_ms
+from emulators.datagen import epoch_seconds, iso_ms
 from emulators.vbrick.data import Catalog, Webcast
 from emulators.vbrick.errors import error_response
 from emulators.vbrick.state import VbrickState
@@ -43,11 +43,18 @@ def create_app(
     seed: int = 42,
     size: int = 40,
     anchor: str | float | None = None,
+    now: str | float | None = None,
     **options: Any,
 ) -> Flask:
     """The emulator app; ``options`` set :class:`VbrickState` fields (``token_lifetime_seconds``,
     ``scroll_ttl_seconds``, ``in_progress``, ``upcoming``, ``large_webcasts``,
-    ``sessions_per_webcast``, ``rate_limits``, ``send_retry_after``, credentials...)."""
+    ``sessions_per_webcast``, ``rate_limits``, ``send_retry_after``, credentials...).
+
+    ``now`` (epoch seconds or ISO 8601) starts the emulator's clock there, and anchors the
+    schedule on it unless ``anchor`` is given."""
+    if now is not None:
+        options["clock_offset"] = epoch_seconds(now) - time.time()
+        anchor = now if anchor is None else anchor
     if anchor is None:
         anchor_ts = float(math.floor(time.time()))
     elif isinstance(anchor, str):
