@@ -3,7 +3,8 @@ print how many records each stream produced and where they are, stop the emulato
 
 ``DEMO_NOW=2026-12-01T08:00:00Z make demo`` pins the clock: every emulator serves its data as of
 that instant and the taps read up to it, so two demo runs give the same records
-(``scripts/compare_outputs.py`` compares them)."""
+(``scripts/compare_outputs.py`` compares them). ``python scripts/demo.py tap-x ...`` runs only
+those extractors."""
 
 from __future__ import annotations
 
@@ -55,8 +56,13 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in fh)
 
 
-def main() -> int:
+def main(only: list[str]) -> int:
     taps = [t for t in extractors() if EMULATOR_OF.get(t) in registry.available()]
+    if only:
+        unknown = sorted(set(only) - set(taps))
+        if unknown:
+            raise SystemExit(f"no such extractor with an emulator: {', '.join(unknown)}")
+        taps = [t for t in taps if t in only]
     servers: dict[str, EmulatorServer] = {}
     failed: list[str] = []
     rows: list[tuple[str, str, int, str]] = []
@@ -113,4 +119,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -8,14 +8,12 @@ Options: ``seed``, ``size`` (registrants of each generated event), ``events`` (g
 ``expired_events`` (how many of them are expired), ``samples`` (serve the page's sample events
 123456 (XML, broken attribute included) and 20786 (JSON, broken row included)), ``username``,
 ``password``, ``session_lifetime`` (s, default two hours), ``max_reports_per_hour``,
-``max_expired_reports_per_hour``, ``now`` (the clock's start: epoch seconds or ISO 8601).
+``max_expired_reports_per_hour``, ``now`` (a frozen clock: epoch seconds or ISO 8601).
 Tests switch ``app.extensions["emulator_state"]``
 (:class:`WebcastsState`): ``answer_code``, ``advance``, ``expire_sessions``.
 """
 
 from __future__ import annotations
-
-import time
 
 from flask import Flask
 
@@ -53,7 +51,7 @@ def create_app(
         username=username,
         password=password,
         session_lifetime=session_lifetime,
-        clock_offset=0.0 if now is None else epoch_seconds(now) - time.time(),
+        frozen_at=None if now is None else epoch_seconds(now),
     )
     app.extensions["emulator_state"] = state
     register_routes(app, state)

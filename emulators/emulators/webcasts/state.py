@@ -28,13 +28,17 @@ class WebcastsState:
     password: str
     session_lifetime: float
     clock_offset: float = 0.0
+    #: A frozen clock (epoch seconds; the ``now`` option): every answer is stamped the same, so
+    #: two runs give the same records. None: the real time.
+    frozen_at: float | None = None
     sessions: dict[tuple[str, str], float] = field(default_factory=dict)  # (ui, si) -> expiry
     scripted: list[ScriptedCode] = field(default_factory=list)
     logins: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def now(self) -> float:
-        return time.time() + self.clock_offset
+        base = time.time() if self.frozen_at is None else self.frozen_at
+        return base + self.clock_offset
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock (session expiry, quota windows) forward."""
