@@ -1,17 +1,29 @@
-"""Helpers every tap's tests share (importable as ``testkit``: pytest puts tests/ on sys.path).
+"""Helpers every tap's tests share (importable as ``testkit``: pytest's ``pythonpath`` setting
+puts tests/ on the import path).
 
-Emulators on loopback, the check that no secret leaked, a private PostgreSQL schema, and what
-target-jsonl wrote."""
+The one harness that runs a tap (:func:`run_tap` in-process, :func:`run_cli` as its console
+script) and what it returns (:class:`TapOutput`); emulators on loopback; the check that no
+secret leaked; a private PostgreSQL schema; what target-jsonl wrote."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
-from dataclasses import dataclass
+import subprocess
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from singer_sdk import Tap
 
 from emulators import EmulatorServer
 
@@ -77,3 +89,201 @@ class PgTarget:
 
         with psycopg.connect(self.url, autocommit=True) as conn:
             return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+
+# -- running a tap ---------------------------------------------------------------------------
+
+
+@dataclass
+class TapOutput:
+    """What one run of a tap wrote: its Singer messages, and how it ended.
+
+    In-process runs (:func:`run_tap`) set ``error`` to what the sync raised; CLI runs
+    (:func:`run_cli`) set ``returncode``. ``logs`` holds the run's log lines either way."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    error: BaseException | None = None
+    returncode: int | None = None
+    logs: str = ""
+
+    @property
+    def records(self) -> dict[str, list[dict[str, Any]]]:
+        """Records by stream name (a stream that wrote none maps to ``[]``)."""
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for message in self.messages:
+            if message["type"] == "RECORD":
+                out[message["stream"]].append(message["record"])
+        return out
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The last STATE message's value ({} when none was written)."""
+        states = self.states
+        return states[-1] if states else {}
+
+    def bookmark(self, stream: str, **partition: Any) -> Any:
+        """The stream's ``replication_key_value`` in the last state; with ``partition`` given
+        (``account_id="1"``), the one of the partition whose context holds those values."""
+        entry = self.state.get("bookmarks", {}).get(stream, {})
+        if not partition:
+            return entry.get("replication_key_value")
+        for item in entry.get("partitions", []):
+            context = item.get("context", {})
+            if all(context.get(k) == v for k, v in partition.items()):
+                return item.get("replication_key_value")
+        return None
+
+    def keys(self, stream: str, *names: str) -> list[tuple[Any, ...]]:
+        """Each record's values of ``names``, in the order written."""
+        return [tuple(r.get(n) for n in names) for r in self.records[stream]]
+
+    def duplicates(self, stream: str, *names: str) -> list[tuple[Any, ...]]:
+        """Keys (``names``) written more than once: the standard tests cannot see these."""
+        seen: set[tuple[Any, ...]] = set()
+        repeated = []
+        for key in self.keys(stream, *names):
+            if key in seen:
+                repeated.append(key)
+            seen.add(key)
+        return repeated
+
+    def log_lines(self, text: str) -> list[str]:
+        return [line for line in self.logs.splitlines() if text in line]
+
+
+def _parse_messages(lines: Iterable[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@contextmanager
+def _captured_logs() -> Iterator[io.StringIO]:
+    """Every log line of the run (root logger, any level), as the CLI would print them."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logging.Formatter("%(levelname)s | %(name)s | %(message)s"))
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(min(previous, logging.INFO) if previous else logging.INFO)
+    try:
+        yield buffer
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+
+def _choose(tap: Tap, streams: Iterable[str] | None = None, deselect: Iterable[str] = ()) -> None:
+    if streams is not None:
+        wanted = set(streams)
+        unknown = wanted - set(tap.streams)
+        assert not unknown, f"no such streams: {sorted(unknown)}"
+        for name, stream in tap.streams.items():
+            stream.selected = name in wanted
+    for name in deselect:
+        tap.streams[name].selected = False
+
+
+def run_tap(
+    tap_class: type[Tap],
+    config: dict[str, Any],
+    *,
+    state: dict[str, Any] | None = None,
+    catalog: dict[str, Any] | None = None,
+    streams: Iterable[str] | None = None,
+    deselect: Iterable[str] = (),
+    expect_error: bool = False,
+) -> TapOutput:
+    """Build the tap (settings checked, as the CLI does) and sync it in this process.
+
+    ``streams`` selects exactly those streams, ``deselect`` drops some. An exception is
+    re-raised unless ``expect_error``; then it is on the output (and its absence fails)."""
+    output = TapOutput()
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with _captured_logs() as logs:
+        try:
+            with redirect_stdout(stdout):
+                tap = tap_class(config=config, state=state or {}, catalog=catalog)
+                _choose(tap, streams, deselect)
+                tap.sync_all()
+        except Exception as exc:
+            output.error = exc
+        finally:
+            stdout.flush()
+            stdout.seek(0)
+            output.messages = _parse_messages(stdout.read().splitlines())
+            output.logs = logs.getvalue()
+    if output.error is not None and not expect_error:
+        raise output.error
+    if expect_error and output.error is None:
+        raise AssertionError("the sync was expected to fail but succeeded")
+    return output
+
+
+def tap_executable(name: str) -> str:
+    """A tap's console script: beside this interpreter (the workspace venv)."""
+    exe = Path(sys.executable).with_name(name)
+    assert exe.exists(), f"{name} is not installed beside {sys.executable}: run `make sync`"
+    return str(exe)
+
+
+def run_cli(
+    executable: str,
+    config: dict[str, Any],
+    tmp_path: Path,
+    *,
+    state: dict[str, Any] | None = None,
+    streams: Iterable[str] | None = None,
+    env: dict[str, str] | None = None,
+    stop_after: Callable[[list[dict[str, Any]]], bool] | None = None,
+    timeout: float = 300,
+) -> TapOutput:
+    """Run a tap's console script as a user does (config, catalog and state files).
+
+    ``streams`` selects exactly those streams in the catalog from ``--discover``;
+    ``stop_after(messages)`` returning True kills the tap at once (as a killed container)."""
+    run_dir = Path(tmp_path) / f"run-{len(list(Path(tmp_path).glob('run-*')))}"
+    run_dir.mkdir(parents=True)
+    config_path = run_dir / "config.json"
+    config_path.write_text(json.dumps(config))
+    args = [executable, "--config", str(config_path)]
+    full_env = {**os.environ, **(env or {})}
+    if streams is not None:
+        discovered = subprocess.run(
+            [*args, "--discover"], capture_output=True, text=True, check=True, env=full_env
+        )
+        catalog = json.loads(discovered.stdout)
+        wanted = set(streams)
+        for entry in catalog["streams"]:
+            for metadata in entry["metadata"]:
+                if metadata["breadcrumb"] == []:
+                    metadata["metadata"]["selected"] = entry["tap_stream_id"] in wanted
+        (run_dir / "catalog.json").write_text(json.dumps(catalog))
+        args += ["--catalog", str(run_dir / "catalog.json")]
+    if state is not None:
+        (run_dir / "state.json").write_text(json.dumps(state))
+        args += ["--state", str(run_dir / "state.json")]
+    stderr_path = run_dir / "stderr.log"
+    with stderr_path.open("w") as stderr:
+        proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=stderr, text=True, env=full_env
+        )
+        watchdog = threading.Timer(timeout, proc.kill)  # a hung tap fails the test, not CI
+        watchdog.start()
+        assert proc.stdout is not None
+        messages: list[dict[str, Any]] = []
+        try:
+            for line in proc.stdout:
+                if line.strip():
+                    messages.append(json.loads(line))
+                if stop_after is not None and stop_after(messages):
+                    proc.kill()
+                    break
+            proc.stdout.close()
+            code = proc.wait()
+        finally:
+            watchdog.cancel()
+    return TapOutput(messages=messages, returncode=code, logs=stderr_path.read_text())
