@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint typecheck unit bench sync plugins emulators clean
+.PHONY: demo test lint typecheck unit bench sync plugins plugin-settings emulators clean
 
 sync: ## the workspace venv (taps, emulators, meltano, test tools) from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv>=0.9"
@@ -36,6 +36,9 @@ test: lint typecheck unit ## lint, types and the whole test suite
 
 bench: sync ## records/s and peak RSS of each tap against its emulator, beside the plain floor
 	$(RUN) python -m bench $(BENCH_ARGS)
+
+plugin-settings: sync ## rewrite meltano.yml's extractors from each tap's --about --format=json
+	$(RUN) python scripts/plugin_settings.py
 
 emulators: sync ## serve every emulator on its default port until Ctrl-C
 	$(RUN) python -m emulators serve

@@ -34,8 +34,9 @@ def main() -> None:
     rows = []
     for case in chosen:
         with EmulatorServer(case.vendor, **case.emulator_options) as server:
-            floor = measure_floor(case, server.url)
+            # The tap first: a floor may replay the requests it made (the emulator's log).
             tap = measure_tap(case, server.url)
+            floor = measure_floor(case, server.url)
         if tap.records != floor.records:
             print(
                 f"warning: {case.name}: the tap emitted {tap.records} records, the floor saw "

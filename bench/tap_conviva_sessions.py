@@ -1,5 +1,6 @@
 """tap-conviva-sessions: content sessions from the Conviva emulator, walked in windows, beside
-the same windows fetched and decoded with requests + json (the same walk, no SDK).
+the same windows fetched and decoded with requests + json (the windows the tap asked for, read
+from the emulator's request log: the floor needs nothing of the tap's code).
 
 Cases: 100,000 sessions over 3 days (no window full at one minute, so every session arrives),
 and the issue's "done when" day: 50,000 sessions in 24 hours, three hours far above the limit.
@@ -15,7 +16,6 @@ from typing import Any
 import requests
 
 from bench.common import BenchCase
-from tap_conviva_sessions.windows import WindowWalk, utc_iso
 
 # One "now" for the emulator, the tap and the floor (a child process inherits it).
 NOW = int(os.environ.setdefault("CONVIVA_BENCH_NOW", str(int(time.time()) // 3600 * 3600 - 3600)))
@@ -44,34 +44,19 @@ def _config(hours: int) -> Any:
     return config
 
 
-def _walk(url: str, hours: int) -> int:
-    """The tap's walk in plain code: split full windows, count each session once."""
-    start, end = _range(hours)
+def floor_replay(url: str) -> int:
+    """The windows the tap asked for (the emulator's request log), fetched and decoded again
+    with requests + json: the same pages, each session counted once."""
+    log = requests.get(f"{url}/_emulator/requests", timeout=60).json()
+    windows = [r["query"] for r in log if r["path"].endswith("/sessions/content")]
     http = requests.Session()
     http.auth = CREDENTIALS
-    walk = WindowWalk(start, end, timedelta(minutes=180))
     seen: set[str] = set()
-    for window in walk:
-        params: dict[str, str | int] = {
-            "start_date": utc_iso(window.start),
-            "end_date": utc_iso(window.end),
-            "limit": LIMIT,
-        }
+    for query in windows:
+        params = {name: values[0] for name, values in query.items()}
         answer = http.get(f"{url}/insights/3.0/sessions/content", params=params, timeout=60)
-        sessions = answer.json()["sessions"]
-        if len(sessions) >= LIMIT and walk.split(window):
-            continue
-        walk.completed(window, len(sessions), LIMIT)
-        seen.update(s["conviva_session_id"] for s in sessions)
+        seen.update(s["conviva_session_id"] for s in answer.json()["sessions"])
     return len(seen)
-
-
-def floor_three_days(url: str) -> int:
-    return _walk(url, 72)
-
-
-def floor_busy_day(url: str) -> int:
-    return _walk(url, 24)
 
 
 CASES = [
@@ -81,7 +66,7 @@ CASES = [
         tap="tap-conviva-sessions",
         streams=["content_sessions"],
         config=_config(72),
-        floor="bench.tap_conviva_sessions:floor_three_days",
+        floor="bench.tap_conviva_sessions:floor_replay",
         emulator_options={"size": 100_000, "history_hours": 72, "busy_hours": 0, "now": NOW},
     ),
     BenchCase(
@@ -90,7 +75,7 @@ CASES = [
         tap="tap-conviva-sessions",
         streams=["content_sessions"],
         config=_config(24),
-        floor="bench.tap_conviva_sessions:floor_busy_day",
+        floor="bench.tap_conviva_sessions:floor_replay",
         emulator_options={"size": 50_000, "history_hours": 24, "busy_hours": 3, "now": NOW},
     ),
 ]
