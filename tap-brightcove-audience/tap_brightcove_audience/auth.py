@@ -8,18 +8,18 @@ margin ahead of expiry and lets the stream invalidate a token after a 401.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import requests
 from singer_sdk.authenticators import OAuthAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.helpers._util import utc_now
-
-from tap_brightcove_audience.errors import oauth_error_text
 
 DEFAULT_TOKEN_SECONDS = 300  # Brightcove's documented token lifetime
 REFRESH_MARGIN_SECONDS = 30.0  # fetch a new token this long before the old one expires
 REFRESH_MARGIN_SHARE = 0.1  # ...or this share of the lifetime, for short-lived tokens
 TOKEN_TIMEOUT_SECONDS = 60
+MAX_MESSAGE_CHARS = 300
 
 
 class BrightcoveAuthenticator(OAuthAuthenticator):
@@ -32,6 +32,8 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
             auth_endpoint=auth_endpoint,
             default_expiration=DEFAULT_TOKEN_SECONDS,
         )
+        # The token calls' own session (the SDK's OAuthAuthenticator keeps a private one).
+        self.session = requests.Session()
         self.tokens_fetched = 0
 
     @classmethod
@@ -52,7 +54,7 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
             return False
         lifetime = float(self.expires_in or DEFAULT_TOKEN_SECONDS)
         margin = min(REFRESH_MARGIN_SECONDS, lifetime * REFRESH_MARGIN_SHARE)
-        age = (utc_now() - self.last_refreshed).total_seconds()
+        age = (datetime.now(UTC) - self.last_refreshed).total_seconds()
         return age < lifetime - margin
 
     def invalidate(self) -> None:
@@ -64,8 +66,8 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
         """Fetch a token. Refused credentials end the sync with a message that names the
         settings; throttling and server errors are retried by the stream's backoff."""
         self.logger.info("Requesting a new Brightcove access token")
-        requested_at = utc_now()
-        response = self._session.post(
+        requested_at = datetime.now(UTC)
+        response = self.session.post(
             self.auth_endpoint,
             auth=(self.client_id or "", self.client_secret or ""),
             data=self.oauth_request_body,
@@ -91,3 +93,13 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
         self.expires_in = int(payload.get("expires_in") or DEFAULT_TOKEN_SECONDS)
         self.last_refreshed = requested_at
         self.tokens_fetched += 1
+
+
+def oauth_error_text(response: requests.Response) -> str:
+    """The OAuth service's ``error: error_description`` (it never echoes the secret)."""
+    try:
+        body = response.json()
+        text = f"{body.get('error', '')}: {body.get('error_description', '')}".strip(": ")
+    except (ValueError, AttributeError):
+        text = ""
+    return (text or response.reason or "no message")[:MAX_MESSAGE_CHARS]

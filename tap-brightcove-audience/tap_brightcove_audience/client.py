@@ -4,9 +4,12 @@ resources. Each account is a partition, so each has its own bookmark."""
 from __future__ import annotations
 
 import email.utils
+import json
 import random
 import time
-from collections.abc import Generator, Iterable
+import typing as t
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ClassVar
@@ -19,12 +22,36 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_brightcove_audience.auth import BrightcoveAuthenticator
-from tap_brightcove_audience.errors import api_error
+from tap_brightcove_audience.errors import PaginationError
 from tap_brightcove_audience.keys import record_key
-from tap_brightcove_audience.pagination import CountedOffsetPaginator, PaginationError, decoded
-from tap_brightcove_audience.timestamps import to_utc_ms
+from tap_brightcove_audience.pagination import CountedOffsetPaginator
+from tap_brightcove_audience.values import epoch_ms, to_utc_ms
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Tap
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_MESSAGE_CHARS = 300
+
+
+class StateSink(t.Protocol):
+    """The Tap's public ``state_writer`` as a stream uses it."""
+
+    def write_state(self, state: t.Any) -> None: ...
+
+
+@dataclass
+class RunResources:
+    """What one run of the tap shares across its streams: made once by the Tap
+    (tap.py, discover_streams) and handed to every stream's constructor."""
+
+    #: The one token holder, so that both streams use one token.
+    authenticator: BrightcoveAuthenticator
+    #: The Tap's public state_writer: the state is written there before a fatal error.
+    state_writer: StateSink
+    #: When the sync started: the ``to`` of every request, so that records changing while we
+    #: page leave the window instead of shifting pages under us (the next sync reads them).
+    sync_started: datetime
 
 
 class BrightcoveStream(RESTStream[int]):
@@ -47,14 +74,14 @@ class BrightcoveStream(RESTStream[int]):
     RETRY_AFTER_CAP_SECONDS: ClassVar[float] = 300.0
     MAX_TRIES: ClassVar[int] = 10
 
-    def __init__(
-        self, *args: Any, authenticator: BrightcoveAuthenticator | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._shared_authenticator = authenticator
-        self._refreshed_after_401 = False
-        self._sync_started = datetime.now(UTC)
-        self._last_value: dict[str, str] = {}
+    def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
+        super().__init__(tap, **kwargs)
+        self.resources = resources
+        self.refreshed_after_401 = False
+        self.last_value: dict[str, str] = {}
+        # Whether the state holds something not yet saved that a fatal error must not lose:
+        # a record emitted, or a partition finished.
+        self.progress_to_save = False
 
     # -- where and how ---------------------------------------------------------------------
     @property
@@ -71,13 +98,13 @@ class BrightcoveStream(RESTStream[int]):
         # within one sync is checked in get_records instead.
         return False
 
-    @cached_property
+    @property
     def authenticator(self) -> BrightcoveAuthenticator:
-        """The tap's one token holder (so streams share a token), or one of this stream's own."""
-        return self._shared_authenticator or BrightcoveAuthenticator.from_config(self.config)
+        """The run's one token holder, so that both streams share a token."""
+        return self.resources.authenticator
 
     def get_new_paginator(self) -> CountedOffsetPaginator:
-        return CountedOffsetPaginator(self.config["page_size"], self.name)
+        return CountedOffsetPaginator(self.config["page_size"], self.name, read=page_body)
 
     def window_start(self, context: Context | None) -> datetime:
         """``from`` of this sync: the bookmark (or start_date)."""
@@ -90,11 +117,10 @@ class BrightcoveStream(RESTStream[int]):
             "limit": self.config["page_size"],
             "offset": next_page_token or 0,
             "sort": self.replication_key,
-            # Epoch milliseconds: exact, and free of time-zone doubt.
-            "from": _epoch_ms(self.window_start(context)),
+            "from": epoch_ms(self.window_start(context)),
             # Fixed when the sync starts, so that records changing while we page leave the
             # window instead of shifting pages under us; the next sync picks them up.
-            "to": _epoch_ms(self._sync_started),
+            "to": epoch_ms(self.resources.sync_started),
         }
         if where := self.config.get(self.where_setting):
             params["where"] = where
@@ -106,7 +132,7 @@ class BrightcoveStream(RESTStream[int]):
     def requested_fields(self) -> str | None:
         """The API's ``fields``: the fields selected in the catalog, and those the key and the
         bookmark are made of; None (every field) when nothing is deselected."""
-        api_fields = [f for f in self._fields if f not in ("account_id", self.key_name)]
+        api_fields = [f for f in self.schema_fields if f not in ("account_id", self.key_name)]
         needed = {*self.key_fields, self.replication_key}
         wanted = [f for f in api_fields if f in needed or self.mask[("properties", f)]]
         return None if len(wanted) == len(api_fields) else ",".join(wanted)
@@ -115,31 +141,31 @@ class BrightcoveStream(RESTStream[int]):
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
         if status == 401:
-            self._handle_unauthorized(response)
+            self.handle_unauthorized(response)
         if status in RETRY_STATUSES or status >= 500:
             raise RetriableAPIError(self.response_error_message(response), response)
         if status >= 400:
             raise FatalAPIError(self.response_error_message(response))
         try:
-            body = decoded(response)
+            body = page_body(response)
         except ValueError:
             msg = f"{self.name}: the answer is not JSON (cut off?)"
             raise RetriableAPIError(msg, response) from None
         if not isinstance(body, dict) or not isinstance(body.get("result"), list):
             msg = f"{self.name}: the answer is not the documented page of count and result"
             raise RetriableAPIError(msg, response)
-        self._refreshed_after_401 = False
+        self.refreshed_after_401 = False
 
-    def _handle_unauthorized(self, response: requests.Response) -> None:
+    def handle_unauthorized(self, response: requests.Response) -> None:
         """First 401: drop the token and retry with a new one. Second in a row: stop."""
-        if self._refreshed_after_401:
+        if self.refreshed_after_401:
             msg = (
                 self.response_error_message(response)
                 + " (again with a new token: check that the client_id has Audience Read "
                 "permission on this account)"
             )
             raise FatalAPIError(msg)
-        self._refreshed_after_401 = True
+        self.refreshed_after_401 = True
         self.authenticator.invalidate()
         self.logger.warning("%s: token refused (401), fetching a new one", self.name)
         raise RetriableAPIError(self.response_error_message(response), response)
@@ -151,7 +177,7 @@ class BrightcoveStream(RESTStream[int]):
         return f"{self.name}: HTTP {response.status_code} {code}: {message} (GET {path})"
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        body = decoded(response)
+        body = page_body(response)
         records = body.get("result") or []
         if not records and int(body.get("offset") or 0) < int(body.get("count") or 0):
             self.logger.warning(
@@ -168,11 +194,11 @@ class BrightcoveStream(RESTStream[int]):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     @cached_property
-    def _fields(self) -> tuple[str, ...]:
+    def schema_fields(self) -> tuple[str, ...]:
         return tuple(self.schema["properties"])
 
     @cached_property
-    def _boolean_fields(self) -> tuple[str, ...]:
+    def boolean_fields(self) -> tuple[str, ...]:
         properties = self.schema["properties"]
         return tuple(n for n in properties if "boolean" in properties[n].get("type", ()))
 
@@ -183,51 +209,54 @@ class BrightcoveStream(RESTStream[int]):
         try:
             for row in self.request_records(context):
                 record = self.shape(row, account)
-                self._check_order(account, record.get(self.replication_key or ""))
+                self.check_order(account, record.get(self.replication_key or ""))
+                self.progress_to_save = True
                 yield record
         except FatalAPIError:
-            self._write_state_message()
+            if self.progress_to_save:
+                self.resources.state_writer.write_state(self.tap_state)
             raise
+        self.progress_to_save = True  # the SDK finalizes this partition's bookmark next
 
     def shape(self, row: dict, account: str) -> dict[str, Any]:
         """The schema's fields (and only those), UTC timestamps, booleans, account and key."""
-        if unknown := row.keys() - self._fields_seen:
-            self._warn_unknown(unknown)
-        record = {name: row.get(name) for name in self._fields}
+        if unknown := row.keys() - self.fields_seen:
+            self.warn_unknown(unknown)
+        record = {name: row.get(name) for name in self.schema_fields}
         record["account_id"] = account
         for name in ("created_at", "updated_at"):
             if (value := record.get(name)) is not None:
                 record[name] = to_utc_ms(value)
-        for name in self._boolean_fields:
+        for name in self.boolean_fields:
             if (value := record[name]) is not None and not isinstance(value, bool):
                 record[name] = str(value).lower() in ("true", "1")
         record[self.key_name] = record_key(account, record, self.key_fields)
         return record
 
     @cached_property
-    def _fields_seen(self) -> set[str]:
-        return set(self._fields)
+    def fields_seen(self) -> set[str]:
+        return set(self.schema_fields)
 
-    def _warn_unknown(self, names: set[str]) -> None:
+    def warn_unknown(self, names: set[str]) -> None:
         """Fields the API added that the schema does not know: left out, said once."""
         self.logger.warning(
             "%s: leaving out fields the schema does not describe: %s",
             self.name,
             ", ".join(sorted(names)),
         )
-        self._fields_seen.update(names)
+        self.fields_seen.update(names)
 
-    def _check_order(self, account: str, value: str | None) -> None:
+    def check_order(self, account: str, value: str | None) -> None:
         if value is None:
             return
-        previous = self._last_value.get(account)
+        previous = self.last_value.get(account)
         if previous is not None and value < previous:
             msg = (
                 f"{self.name}: account {account} returned {self.replication_key} {value} "
                 f"after {previous}; the API did not sort as asked"
             )
             raise PaginationError(msg)
-        self._last_value[account] = value
+        self.last_value[account] = value
 
     # -- retries ---------------------------------------------------------------------------
     def backoff_max_tries(self) -> int:
@@ -266,10 +295,6 @@ class BrightcoveStream(RESTStream[int]):
         )
 
 
-def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
 def _retry_after_seconds(response: requests.Response) -> float | None:
     """Retry-After as delay seconds or an HTTP date; None when absent or unreadable."""
     raw = response.headers.get("Retry-After")
@@ -284,3 +309,38 @@ def _retry_after_seconds(response: requests.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+# -- the API's error bodies ----------------------------------------------------------------------
+
+
+def api_error(response: requests.Response) -> tuple[str, str]:
+    """(error_code, message) from the documented body, a JSON array of {error_code, message};
+    the HTTP reason when the body is something else (a proxy's page, a cut-off answer). The
+    message never echoes a request's credentials: the API's body does not hold them."""
+    try:
+        body = page_body(response)
+        first = body[0] if isinstance(body, list) else body
+        code = str(first.get("error_code") or "").strip()
+        message = str(first.get("message") or "").strip()
+    except (ValueError, AttributeError, IndexError, KeyError, TypeError):
+        code, message = "", ""
+    return code or "UNKNOWN_ERROR", (message or response.reason or "no message")[:MAX_MESSAGE_CHARS]
+
+
+# -- one response decoded once (the same way in all four taps) ---------------------------------
+
+_DECODED = "_tap_brightcove_audience_body"
+
+
+def decoded(response: requests.Response, decode: Callable[[bytes], t.Any]) -> t.Any:
+    """The response's body decoded once and kept on the response: validate_response decodes it
+    (where a broken body is still retriable), the paginator and parse_response reuse it."""
+    if _DECODED not in response.__dict__:
+        response.__dict__[_DECODED] = decode(response.content)
+    return response.__dict__[_DECODED]
+
+
+def page_body(response: requests.Response) -> t.Any:
+    """The answer's JSON, decoded once (the paginator is given this reader)."""
+    return decoded(response, json.loads)

@@ -3,68 +3,65 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import requests
-from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import OffsetPaginator
+
+from tap_brightcove_audience.errors import PaginationError
 
 # Pages beyond ceil(count / limit) tolerated before paging is declared endless.
 EXTRA_PAGES_ALLOWED = 2
 
-
-class PaginationError(FatalAPIError):
-    """The API's pages do not add up: stop rather than loop or emit records twice."""
-
-
-def decoded(response: requests.Response) -> Any:
-    """The page's JSON, decoded once and kept on the response for the parser and paginator."""
-    body = getattr(response, "_brightcove_body", None)
-    if body is None:
-        body = response.json()
-        response._brightcove_body = body  # type: ignore[attr-defined]
-    return body
+#: A page's body, decoded once (the stream gives its own reader: client.py's ``decoded()``).
+PageReader = Callable[[requests.Response], Any]
 
 
 class CountedOffsetPaginator(OffsetPaginator):
     """Advances ``offset`` by the records received while ``offset < count``."""
 
-    def __init__(self, page_size: int, label: str) -> None:
+    #: Once the first page has given ``count``, every following offset is known: the pages
+    #: could be asked for ahead.
+    tokens_known_ahead: ClassVar[bool] = True
+
+    def __init__(self, page_size: int, label: str, read: PageReader) -> None:
         super().__init__(start_value=0, page_size=page_size)
-        self._label = label
-        self._first_count: int | None = None
-        self._pages = 0
-        self._previous_fingerprint: tuple[str, str] | None = None
+        self.label = label
+        self.read = read
+        self.first_count: int | None = None
+        self.pages_read = 0
+        self.previous_fingerprint: tuple[str, str] | None = None
 
     def has_more(self, response: requests.Response) -> bool:
-        body = decoded(response)
+        body = self.read(response)
         records = body.get("result") or []
         count = int(body.get("count") or 0)
-        self._pages += 1
-        if self._first_count is None:
-            self._first_count = count
+        self.pages_read += 1
+        if self.first_count is None:
+            self.first_count = count
         if len(records) > self.page_size:
             msg = (
-                f"{self._label}: the page at offset {self.current_value} has {len(records)} "
+                f"{self.label}: the page at offset {self.current_value} has {len(records)} "
                 f"records, more than the limit {self.page_size}"
             )
             raise PaginationError(msg)
         fingerprint = (repr(records[0]), repr(records[-1])) if records else None
-        if fingerprint is not None and fingerprint == self._previous_fingerprint:
+        if fingerprint is not None and fingerprint == self.previous_fingerprint:
             msg = (
-                f"{self._label}: the page at offset {self.current_value} repeats the previous "
+                f"{self.label}: the page at offset {self.current_value} repeats the previous "
                 "page: the API is ignoring offset, stopping instead of looping"
             )
             raise PaginationError(msg)
-        self._previous_fingerprint = fingerprint
-        most_pages = math.ceil(self._first_count / self.page_size) + EXTRA_PAGES_ALLOWED
-        if self._pages > most_pages:
+        self.previous_fingerprint = fingerprint
+        most_pages = math.ceil(self.first_count / self.page_size) + EXTRA_PAGES_ALLOWED
+        if self.pages_read > most_pages:
             msg = (
-                f"{self._label}: {self._pages} pages fetched although count announced "
-                f"{self._first_count} records: paging never ends, stopping"
+                f"{self.label}: {self.pages_read} pages fetched although count announced "
+                f"{self.first_count} records: paging never ends, stopping"
             )
             raise PaginationError(msg)
         return self.current_value + len(records) < count
 
     def get_next(self, response: requests.Response) -> int | None:
-        return self.current_value + len(decoded(response).get("result") or [])
+        return self.current_value + len(self.read(response).get("result") or [])

@@ -1,7 +1,8 @@
-"""Checks of the settings beyond their JSON schema, each error naming its setting.
+"""The settings: what JSON Schema can say about them (CONFIG_SCHEMA), what it cannot
+(problems()), and the one check of both, called from the Tap's constructor.
 
-They run when the tap is built, before any request: a bad filter or URL must not cost a token
-request, nor surface as an API error halfway through a sync.
+The check runs when the tap is built, before any request: a bad filter or URL must not cost a
+token request, nor surface as an API error halfway through a sync.
 """
 
 from __future__ import annotations
@@ -9,9 +10,148 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
-from tap_brightcove_audience.timestamps import parse_setting_datetime
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
+
+from tap_brightcove_audience.values import parse_setting_datetime
+
+TAP_NAME = "tap-brightcove-audience"
+MASK = "***"
+
+
+# -- The one check of the settings, called from the Tap's constructor --------------------------
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Every problem with the settings at once, before any request: what the schema says
+    (CONFIG_SCHEMA), then what it cannot (problems()). No message holds a secret's value."""
+    errors = [*schema_errors(config), *problems(config)]
+    if errors:
+        secrets = secret_values(config)
+        raise ConfigValidationError(
+            f"{TAP_NAME} settings are not valid", errors=[masked(e, secrets) for e in errors]
+        )
+
+
+def schema_errors(config: Mapping[str, Any]) -> list[str]:
+    """CONFIG_SCHEMA's verdict, worded as the SDK words it (``... in config['name']``).
+
+    A rule over several settings (``oneOf``, ``not``...) fails on the whole config, and
+    jsonschema's message quotes all of it: such a rule carries a ``description``, which is the
+    message instead."""
+    validator = DEFAULT_JSONSCHEMA_VALIDATOR(CONFIG_SCHEMA)
+    found = sorted(validator.iter_errors(dict(config)), key=lambda e: list(map(str, e.path)))
+    return [describe(error) for error in found]
+
+
+def describe(error: Any) -> str:
+    """One jsonschema ValidationError as a line."""
+    if not error.path:
+        rule = error.schema if isinstance(error.schema, dict) else {}
+        if error.validator != "required" and rule.get("description"):
+            return str(rule["description"])
+    where = "][".join(repr(part) for part in error.path)
+    return f"{error.message} in config[{where}]" if where else error.message
+
+
+def secret_values(config: Mapping[str, Any]) -> list[str]:
+    """The values of the settings the schema marks secret (longest first)."""
+    properties = CONFIG_SCHEMA["properties"]
+    values = [
+        str(config[name])
+        for name, prop in properties.items()
+        if prop.get("secret") and config.get(name) not in (None, "")
+    ]
+    return sorted(values, key=len, reverse=True)
+
+
+def masked(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+# -- per tap ------------------------------------------------------------------------------------
+
+CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
+    th.Property(
+        "client_id",
+        th.StringType(min_length=1),
+        required=True,
+        title="Client ID",
+        description="Brightcove OAuth client id with Audience Read permission",
+    ),
+    th.Property(
+        "client_secret",
+        th.StringType(min_length=1),
+        required=True,
+        secret=True,
+        title="Client secret",
+        description="Brightcove OAuth client secret",
+    ),
+    th.Property(
+        "account_ids",
+        th.ArrayType(th.StringType(pattern=r"^[0-9]+$")),
+        required=True,
+        title="Account IDs",
+        description="Video Cloud account ids to extract (at least one); each is a partition "
+        "with its own bookmark",
+    ),
+    th.Property(
+        "start_date",
+        th.StringType(),
+        required=True,
+        title="Start date",
+        description="Earliest updated_at (view events) or created_at (leads) to extract on "
+        "the first sync: YYYY-MM-DD (midnight UTC) or an ISO 8601 date-time",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType(),
+        default="https://audience.api.brightcove.com/v1",
+        title="API URL",
+        description="Base URL of the Audience API",
+    ),
+    th.Property(
+        "oauth_url",
+        th.StringType(),
+        default="https://oauth.brightcove.com/v4/access_token",
+        title="OAuth token URL",
+        description="Brightcove OAuth client-credentials token endpoint",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=100),
+        default=100,
+        title="Page size",
+        description="Records per request (the API's limit, 1..100)",
+    ),
+    th.Property(
+        "view_events_where",
+        th.StringType(),
+        title="view_events where filter",
+        description="Audience API where filter for view_events, e.g. "
+        "video_id==123,456;player_id==abc (',' is OR, ';' is AND)",
+    ),
+    th.Property(
+        "leads_where",
+        th.StringType(),
+        title="leads where filter",
+        description="Audience API where filter for leads, e.g. country==US",
+    ),
+    th.Property(
+        "view_events_lookback_hours",
+        th.IntegerType(minimum=0, maximum=24 * 366),
+        default=48,
+        title="View events look-back (hours)",
+        description="View events keep changing after they are created; each sync starts "
+        "this long before the bookmark and upserts what changed",
+    ),
+).to_dict()
 
 # Fields the Audience API accepts in a where filter (its documentation, per resource).
 WHERE_FIELDS = {
@@ -52,7 +192,38 @@ WHERE_FIELDS = {
 _CONDITION = re.compile(r"^(?P<field>[a-z_0-9]+)==(?P<value>[^,;]*)$")
 
 
-def where_errors(setting: str, value: str) -> list[str]:
+def problems(config: Mapping[str, Any]) -> list[str]:
+    """What JSON Schema cannot say about the settings (or not in words that name the setting
+    plainly), each problem naming its setting."""
+    errors: list[str] = []
+    accounts = config.get("account_ids")
+    if isinstance(accounts, list):
+        if not accounts:
+            errors.append("account_ids: give at least one Video Cloud account id")
+        if len(set(map(str, accounts))) != len(accounts):
+            errors.append("account_ids: an account id is listed twice")
+    start = config.get("start_date")
+    if isinstance(start, str):
+        try:
+            moment = parse_setting_datetime(start)
+        except ValueError:
+            errors.append(f"start_date: {start!r} is not a date (YYYY-MM-DD) or ISO 8601 date-time")
+        else:
+            if moment > datetime.now(UTC):
+                errors.append(f"start_date: {start!r} is in the future")
+    for setting in ("api_url", "oauth_url"):
+        if isinstance(value := config.get(setting), str):
+            errors += url_problems(setting, value)
+    for setting in WHERE_FIELDS:
+        if isinstance(value := config.get(setting), str) and value.strip():
+            errors += where_problems(setting, value.strip())
+    for setting in ("client_id", "client_secret"):
+        if isinstance(value := config.get(setting), str) and not value.strip():
+            errors.append(f"{setting}: must not be empty")
+    return errors
+
+
+def where_problems(setting: str, value: str) -> list[str]:
     """``field==value[,value|,field==value...][;...]``: ``,`` is OR, ``;`` is AND."""
     known = WHERE_FIELDS[setting]
     errors = []
@@ -75,43 +246,10 @@ def where_errors(setting: str, value: str) -> list[str]:
     return errors
 
 
-def url_errors(setting: str, value: str) -> list[str]:
+def url_problems(setting: str, value: str) -> list[str]:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return [f"{setting}: {value!r} is not an http(s) URL"]
     if parts.query or parts.fragment:
         return [f"{setting}: the URL must not carry a query or fragment"]
     return []
-
-
-def config_errors(config: Mapping[str, object]) -> list[str]:
-    """Everything wrong with the settings the JSON schema cannot say."""
-    errors: list[str] = []
-    accounts = config.get("account_ids")
-    if isinstance(accounts, list):
-        if not accounts:
-            errors.append("account_ids: give at least one Video Cloud account id")
-        bad = [a for a in accounts if not (isinstance(a, str) and a.isdigit())]
-        if bad:
-            errors.append(f"account_ids: account ids are digits only, got {bad!r}")
-        if len(set(map(str, accounts))) != len(accounts):
-            errors.append("account_ids: an account id is listed twice")
-    start = config.get("start_date")
-    if isinstance(start, str):
-        try:
-            moment = parse_setting_datetime(start)
-        except ValueError:
-            errors.append(f"start_date: {start!r} is not a date (YYYY-MM-DD) or ISO 8601 date-time")
-        else:
-            if moment > datetime.now(UTC):
-                errors.append(f"start_date: {start!r} is in the future")
-    for setting in ("api_url", "oauth_url"):
-        if isinstance(value := config.get(setting), str):
-            errors += url_errors(setting, value)
-    for setting in WHERE_FIELDS:
-        if isinstance(value := config.get(setting), str) and value.strip():
-            errors += where_errors(setting, value.strip())
-    for setting in ("client_id", "client_secret"):
-        if isinstance(value := config.get(setting), str) and not value.strip():
-            errors.append(f"{setting}: must not be empty")
-    return errors

@@ -8,7 +8,7 @@ from importlib import resources
 from singer_sdk.helpers.types import Context
 
 from tap_brightcove_audience.client import BrightcoveStream
-from tap_brightcove_audience.timestamps import parse_setting_datetime
+from tap_brightcove_audience.values import parse_setting_datetime
 
 SCHEMAS = resources.files("tap_brightcove_audience") / "schemas"
 
@@ -53,3 +53,6 @@ class LeadsStream(BrightcoveStream):
     where_setting = "leads_where"
     key_name = "lead_key"
     key_fields = ("created_at", "email_address", "video_id", "player_id")
+
+
+STREAM_TYPES = (ViewEventsStream, LeadsStream)

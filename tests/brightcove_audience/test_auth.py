@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from testkit import start_emulator
+from brightcove_audience.helpers import ACCOUNTS, CLIENT_ID, CLIENT_SECRET, tap_config
+from testkit import run_tap, start_emulator
 
 from emulators import EmulatorServer, Fault
 from tap_brightcove_audience.auth import BrightcoveAuthenticator
-
-from .conftest import ACCOUNTS, CLIENT_ID, CLIENT_SECRET, Sync, tap_config
+from tap_brightcove_audience.tap import TapBrightcoveAudience as Tap
 
 
 def _token_requests(server: EmulatorServer) -> int:
     return len(server.requests.matching("/v4/access_token", "POST"))
 
 
-def test_token_request_is_basic_auth_form_body(server: EmulatorServer, sync: Sync) -> None:
-    result = sync(tap_config(server.url, account_ids=ACCOUNTS[:1]), streams=["leads"])
+def test_token_request_is_basic_auth_form_body(server: EmulatorServer) -> None:
+    result = run_tap(Tap, tap_config(server.url, account_ids=ACCOUNTS[:1]), streams=["leads"])
     assert result.error is None
     [asked] = server.requests.matching("/v4/access_token")
     assert asked.headers["Authorization"].startswith("Basic ")
@@ -25,8 +25,8 @@ def test_token_request_is_basic_auth_form_body(server: EmulatorServer, sync: Syn
     assert CLIENT_SECRET.encode() not in asked.body
 
 
-def test_one_token_serves_the_whole_sync(server: EmulatorServer, sync: Sync) -> None:
-    result = sync(tap_config(server.url, page_size=10))
+def test_one_token_serves_the_whole_sync(server: EmulatorServer) -> None:
+    result = run_tap(Tap, tap_config(server.url, page_size=10))
     assert result.error is None
     assert len(server.requests.matching("/view_events")) == 60
     assert len(server.requests.matching("/leads")) == 12
@@ -49,49 +49,53 @@ def test_token_is_refreshed_shortly_before_it_expires(server: EmulatorServer) ->
     assert auth.is_token_valid()
 
 
-def test_short_tokens_are_refreshed_during_a_sync(sync: Sync) -> None:
+def test_short_tokens_are_refreshed_during_a_sync() -> None:
     server = start_emulator("brightcove", size=300, token_ttl=2)
     try:
         # 60 pages of at least 50 ms each: the 2 s tokens run out during the sync, and the tap
         # must replace each one before it does (its margin here is 10% of 2 s: 200 ms).
         server.faults.add(Fault("slow", path="/view_events", delay=0.05, times=None))
-        result = sync(tap_config(server.url, page_size=10), streams=["view_events"])
+        result = run_tap(Tap, tap_config(server.url, page_size=10), streams=["view_events"])
     finally:
         server.stop()
     assert result.error is None
-    assert len(result.records()) == 600
+    assert len(result.records["view_events"]) == 600
     assert _token_requests(server) >= 2
     # 60 pages, none asked twice: no request went out with an expired token.
     assert len(server.requests.matching("/view_events")) == 60
 
 
 def test_token_expiring_mid_sync_is_refreshed_once_and_the_sync_completes(
-    server: EmulatorServer, sync: Sync
+    server: EmulatorServer,
 ) -> None:
     server.state.expire_tokens(after_requests=3)
-    result = sync(tap_config(server.url, page_size=50), streams=["view_events"])
+    result = run_tap(Tap, tap_config(server.url, page_size=50), streams=["view_events"])
     assert result.error is None
-    keys = [r["view_event_key"] for r in result.records()]
+    keys = [r["view_event_key"] for r in result.records["view_events"]]
     assert len(keys) == len(set(keys)) == 600
     assert _token_requests(server) == 2
     assert len(server.requests.matching("/view_events")) == 12 + 1  # one page asked twice
 
 
-def test_second_401_in_a_row_ends_the_sync_clearly(server: EmulatorServer, sync: Sync) -> None:
+def test_second_401_in_a_row_ends_the_sync_clearly(server: EmulatorServer) -> None:
     server.faults.add(Fault("status", path="/view_events", status=401, skip=2, times=2))
-    result = sync(tap_config(server.url, page_size=50), streams=["view_events"])
+    result = run_tap(
+        Tap, tap_config(server.url, page_size=50), streams=["view_events"], expect_error=True
+    )
     assert result.error is not None
     message = str(result.error)
     assert "401 UNAUTHORIZED_ERROR: Permission denied" in message
     assert "again with a new token" in message
     assert _token_requests(server) == 2
     # The two pages read before are in the output, and so is their state.
-    assert len(result.records()) == 100
-    assert result.bookmark("view_events", ACCOUNTS[0]) == result.records()[-1]["updated_at"]
+    records = result.records["view_events"]
+    assert len(records) == 100
+    assert result.bookmark("view_events", account_id=ACCOUNTS[0]) == records[-1]["updated_at"]
 
 
-def test_refused_client_credentials_name_the_settings(server: EmulatorServer, sync: Sync) -> None:
-    result = sync(tap_config(server.url, client_secret="not-the-secret"))
+def test_refused_client_credentials_name_the_settings(server: EmulatorServer) -> None:
+    config = tap_config(server.url, client_secret="not-the-secret")
+    result = run_tap(Tap, config, expect_error=True)
     assert result.error is not None
     assert "client_id and client_secret" in str(result.error)
     assert "invalid_client" in str(result.error)

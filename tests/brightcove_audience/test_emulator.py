@@ -9,11 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from brightcove_audience.helpers import CLIENT_ID, CLIENT_SECRET
 from testkit import start_emulator
 
 from emulators import EmulatorServer, Fault
-
-from .conftest import CLIENT_ID, CLIENT_SECRET
 
 
 def token(server: EmulatorServer, **form: str) -> dict:

@@ -9,25 +9,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from brightcove_audience.helpers import ACCOUNTS, tap_config
 from singer_sdk.exceptions import RetriableAPIError
-from testkit import start_emulator
+from testkit import run_tap, start_emulator
 
 from emulators import EmulatorServer, Fault
 from tap_brightcove_audience.client import BrightcoveStream
-from tap_brightcove_audience.tap import TapBrightcoveAudience
-
-from .conftest import ACCOUNTS, Sync, tap_config
+from tap_brightcove_audience.tap import TapBrightcoveAudience as Tap
 
 ONE_ACCOUNT = ACCOUNTS[:1]
 
 
-def test_429_waits_as_long_as_retry_after_says(server: EmulatorServer, sync: Sync) -> None:
+def test_429_waits_as_long_as_retry_after_says(server: EmulatorServer) -> None:
     server.faults.add(
         Fault("status", path="/view_events", status=429, headers={"Retry-After": "2"}, skip=1)
     )
-    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["view_events"])
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT)
+    result = run_tap(Tap, config, streams=["view_events"])
     assert result.error is None
-    assert len(result.records()) == 300
+    assert len(result.records["view_events"]) == 300
     asked = server.requests.matching("/view_events")
     throttled, retried = asked[1], asked[2]
     assert throttled.arg("offset") == retried.arg("offset") == "100"
@@ -35,53 +35,61 @@ def test_429_waits_as_long_as_retry_after_says(server: EmulatorServer, sync: Syn
 
 
 @pytest.mark.usefixtures("fast_retries")
-def test_a_burst_of_5xx_and_dropped_connections_is_survived(
-    server: EmulatorServer, sync: Sync
-) -> None:
+def test_a_burst_of_5xx_and_dropped_connections_is_survived(server: EmulatorServer) -> None:
     server.faults.add(Fault("status", path="/view_events", status=500, skip=1, times=3))
     server.faults.add(Fault("status", path="/view_events", status=504, times=2))
     server.faults.add(Fault("drop", path="/view_events", times=1))
     server.faults.add(Fault("malformed", path="/view_events", times=1))
-    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["view_events"])
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT)
+    result = run_tap(Tap, config, streams=["view_events"])
     assert result.error is None
-    keys = [r["view_event_key"] for r in result.records()]
+    keys = [r["view_event_key"] for r in result.records["view_events"]]
     assert len(keys) == len(set(keys)) == 300
     assert len(server.requests.matching("/view_events")) == 3 + 7
 
 
 @pytest.mark.usefixtures("fast_retries")
-def test_retries_have_a_limit(server: EmulatorServer, sync: Sync) -> None:
+def test_retries_have_a_limit(server: EmulatorServer) -> None:
     server.faults.add(Fault("status", path="/leads", status=500, times=None))
-    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["leads"])
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT)
+    result = run_tap(Tap, config, streams=["leads"], expect_error=True)
     assert result.error is not None
     assert "HTTP 500 INTERNAL_ERROR" in str(result.error)
     assert len(server.requests.matching("/leads")) == 10
 
 
-def test_400_ends_the_sync_with_the_api_message_and_state(
-    server: EmulatorServer, sync: Sync
-) -> None:
+def test_400_ends_the_sync_with_the_api_message_and_state(server: EmulatorServer) -> None:
     body = json.dumps([{"error_code": "BAD_REQUEST_ERROR", "message": "offset is too large"}])
     server.faults.add(Fault("status", path="/view_events", status=400, skip=2, body=body))
-    result = sync(
-        tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=50), streams=["view_events"]
-    )
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=50)
+    result = run_tap(Tap, config, streams=["view_events"], expect_error=True)
     assert result.error is not None
     assert "HTTP 400 BAD_REQUEST_ERROR: offset is too large" in str(result.error)
     assert len(server.requests.matching("/view_events")) == 3  # not retried
-    records = result.records()
+    records = result.records["view_events"]
     assert len(records) == 100
-    assert result.bookmark("view_events", ACCOUNTS[0]) == records[-1]["updated_at"]
+    assert result.bookmark("view_events", account_id=ACCOUNTS[0]) == records[-1]["updated_at"]
 
 
-def test_404_names_the_path(server: EmulatorServer, sync: Sync) -> None:
-    result = sync(tap_config(server.url, api_url=f"{server.url}/v2"), streams=["leads"])
+def test_a_fatal_answer_before_any_record_writes_no_state(server: EmulatorServer) -> None:
+    # Nothing was emitted: the state of the last run stays the one to continue from.
+    server.faults.add(Fault("status", path="/leads", status=400))
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT)
+    result = run_tap(Tap, config, streams=["leads"], expect_error=True)
+    assert "HTTP 400" in str(result.error)
+    assert result.records["leads"] == []
+    assert result.states == []
+
+
+def test_404_names_the_path(server: EmulatorServer) -> None:
+    config = tap_config(server.url, api_url=f"{server.url}/v2")
+    result = run_tap(Tap, config, streams=["leads"], expect_error=True)
     assert result.error is not None
     assert "HTTP 404 RESOURCE_NOT_FOUND" in str(result.error)
     assert f"/v2/accounts/{ACCOUNTS[0]}/leads" in str(result.error)
 
 
-def test_a_page_that_repeats_is_an_error_not_a_loop(server: EmulatorServer, sync: Sync) -> None:
+def test_a_page_that_repeats_is_an_error_not_a_loop(server: EmulatorServer) -> None:
     page = {
         "count": 1000,
         "limit": 100,
@@ -89,41 +97,43 @@ def test_a_page_that_repeats_is_an_error_not_a_loop(server: EmulatorServer, sync
         "result": [{"created_at": "2026-01-02T00:00:00.000Z", "email_address": "a@b.c"}] * 100,
     }
     server.faults.add(Fault("status", path="/leads", status=200, body=json.dumps(page), times=None))
-    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["leads"])
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT)
+    result = run_tap(Tap, config, streams=["leads"], expect_error=True)
     assert result.error is not None
     assert "repeats the previous page" in str(result.error)
     assert len(server.requests.matching("/leads")) == 2
 
 
-def test_a_page_that_never_ends_is_an_error(server: EmulatorServer, sync: Sync) -> None:
+def test_a_page_that_never_ends_is_an_error(server: EmulatorServer) -> None:
     # Every page is new, but its count always promises one more: stop after
     # ceil(first count / limit) + 2 pages instead of paging forever.
     for k in range(8):
         record = {"created_at": f"2026-01-02T00:00:0{k}.000Z", "email_address": f"{k}@b.c"}
         body = json.dumps({"count": k + 2, "limit": 1, "offset": k, "result": [record]})
         server.faults.add(Fault("status", path="/leads", status=200, body=body, times=1))
-    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=1), streams=["leads"])
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=1)
+    result = run_tap(Tap, config, streams=["leads"], expect_error=True)
     assert result.error is not None
     assert "paging never ends" in str(result.error)
     assert len(server.requests.matching("/leads")) == 5
-    assert len(result.records()) == 5  # each page read is new and kept
+    assert len(result.records["leads"]) == 5  # each page read is new and kept
 
 
-def test_the_api_rate_limit_is_waited_out(sync: Sync) -> None:
+def test_the_api_rate_limit_is_waited_out() -> None:
     server = start_emulator("brightcove", size=300, rate_limit=2)
     try:
         config = tap_config(server.url, account_ids=ONE_ACCOUNT, page_size=50)
-        result = sync(config, streams=["view_events"])
+        result = run_tap(Tap, config, streams=["view_events"])
     finally:
         server.stop()
     assert result.error is None
-    assert len({r["view_event_key"] for r in result.records()}) == 300
+    assert len({r["view_event_key"] for r in result.records["view_events"]}) == 300
     asked = server.requests.matching("/view_events")
     assert len(asked) > 6  # some were throttled (429, Retry-After: 1) and asked again
 
 
 def test_records_out_of_the_requested_order_stop_the_sync_with_state(
-    server: EmulatorServer, sync: Sync
+    server: EmulatorServer,
 ) -> None:
     rows = [
         {"created_at": "2026-01-02T00:00:00.000Z", "email_address": "a@b.c"},
@@ -132,11 +142,12 @@ def test_records_out_of_the_requested_order_stop_the_sync_with_state(
     ]
     body = json.dumps({"count": 3, "limit": 100, "offset": 0, "result": rows})
     server.faults.add(Fault("status", path="/leads", status=200, body=body))
-    result = sync(tap_config(server.url, account_ids=ONE_ACCOUNT), streams=["leads"])
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT)
+    result = run_tap(Tap, config, streams=["leads"], expect_error=True)
     assert result.error is not None
     assert "did not sort as asked" in str(result.error)
-    assert len(result.records()) == 2
-    assert result.bookmark("leads", ACCOUNTS[0]) == "2026-01-03T00:00:00.000Z"
+    assert len(result.records["leads"]) == 2
+    assert result.bookmark("leads", account_id=ACCOUNTS[0]) == "2026-01-03T00:00:00.000Z"
 
 
 def _failure(status: int, retry_after: str | None = None) -> RetriableAPIError:
@@ -148,9 +159,7 @@ def _failure(status: int, retry_after: str | None = None) -> RetriableAPIError:
 
 
 def test_retry_budget_outlasts_a_one_minute_throttling_window() -> None:
-    stream = TapBrightcoveAudience(
-        config=tap_config("http://127.0.0.1:9"), validate_config=False
-    ).streams["leads"]
+    stream = Tap(config=tap_config("http://127.0.0.1:9"), validate_config=False).streams["leads"]
     assert isinstance(stream, BrightcoveStream)
     waits = [stream.retry_wait(_failure(500), n) for n in range(1, stream.MAX_TRIES)]
     assert waits[:4] == [1.0, 2.0, 4.0, 8.0]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
+from brightcove_audience.helpers import tap_config
+
 from tap_brightcove_audience.streams import LeadsStream, ViewEventsStream
 from tap_brightcove_audience.tap import TapBrightcoveAudience
-from tap_brightcove_audience.timestamps import to_utc_ms
-
-from .conftest import tap_config
+from tap_brightcove_audience.values import to_utc_ms
 
 EVENT = {
     "created_at": "2016-04-25T18:31:55.071Z",

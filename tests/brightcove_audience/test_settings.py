@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from brightcove_audience.helpers import CLIENT_SECRET, TAP, tap_config
 from singer_sdk.exceptions import ConfigValidationError
+from testkit import run_cli, tap_executable
 
 from emulators import EmulatorServer
 from tap_brightcove_audience.tap import TapBrightcoveAudience
-
-from .conftest import CLIENT_SECRET, tap_config
 
 BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
     ("client_id", {"client_id": None}, "'client_id' is a required property"),
@@ -60,16 +58,9 @@ def test_secret_value_never_appears_in_a_validation_error(server: EmulatorServer
 def test_the_command_line_exits_with_the_setting_named(
     server: EmulatorServer, tmp_path: Path
 ) -> None:
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps(tap_config(server.url, page_size=500)))
-    run = subprocess.run(
-        [Path(sys.executable).with_name("tap-brightcove-audience"), "--config", config],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    config = tap_config(server.url, page_size=500)
+    run = run_cli(tap_executable(TAP), config, tmp_path, timeout=60)
     assert run.returncode == 1
-    assert "500 is greater than the maximum of 100 in config['page_size']" in run.stderr
-    assert CLIENT_SECRET not in run.stderr + run.stdout
+    assert "500 is greater than the maximum of 100 in config['page_size']" in run.logs
+    assert CLIENT_SECRET not in run.logs + json.dumps(run.messages)
     assert len(server.requests) == 0

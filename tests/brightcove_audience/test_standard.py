@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from brightcove_audience.helpers import tap_config
 from singer_sdk.testing import get_tap_test_class
 from testkit import start_emulator
 
 from tap_brightcove_audience.tap import TapBrightcoveAudience
-
-from .conftest import tap_config
 
 EMULATOR = start_emulator("brightcove", size=150)
 

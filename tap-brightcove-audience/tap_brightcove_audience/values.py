@@ -1,5 +1,6 @@
-"""Timestamps as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``: the API's own form, made certain, so that
-records and bookmarks compare correctly as strings."""
+"""The API's values: timestamps as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the API's own form, made
+certain, so that records and bookmarks compare correctly as strings), date settings, and the
+epoch milliseconds the API's ``from`` and ``to`` take."""
 
 from __future__ import annotations
 
@@ -23,3 +24,8 @@ def parse_setting_datetime(value: str) -> datetime:
     ValueError when it is neither."""
     moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """An instant as the API's epoch milliseconds: exact, and free of time-zone doubt."""
+    return int(moment.timestamp() * 1000)
