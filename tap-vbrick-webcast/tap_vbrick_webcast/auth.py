@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 import requests
@@ -19,7 +21,7 @@ from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_vbrick_webcast.errors import LoginRefusedError
-from tap_vbrick_webcast.timefmt import parse_utc
+from tap_vbrick_webcast.values import parse_utc
 
 LOGIN_TIMEOUT_SECONDS = 60
 # Extend the session this long before it expires (or at half its lifetime if that is shorter).
@@ -35,16 +37,18 @@ class Credentials:
     kind: str = ""
 
     @classmethod
-    def from_config(cls, config: dict) -> Credentials:
+    def from_config(cls, config: Mapping[str, Any]) -> Credentials:
+        """The login the settings give (settings.check has made sure there is exactly one; for
+        discovery, which needs none, a missing one is left empty)."""
         if config.get("api_key"):
             return cls(
                 "/api/v2/authenticate",
-                {"apiKey": config["api_key"], "secret": config["secret"]},
+                {"apiKey": config["api_key"], "secret": config.get("secret") or ""},
                 "api_key and secret",
             )
         return cls(
             "/api/v2/user/login",
-            {"username": config["username"], "password": config["password"]},
+            {"username": config.get("username") or "", "password": config.get("password") or ""},
             "username and password",
         )
 
@@ -61,15 +65,15 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
         self.api_url = api_url.rstrip("/")
         self.credentials = credentials
         self.logger = logger
-        self._http = requests.Session()
-        self._lock = threading.RLock()
-        self._token: str | None = None
-        self._expires_at: datetime | None = None
-        self._lifetime_seconds = 0.0
-        self._refused: LoginRefusedError | None = None
+        self.http = requests.Session()
+        self.lock = threading.RLock()
+        self.token: str | None = None
+        self.expires_at: datetime | None = None
+        self.lifetime_seconds = 0.0
+        self.refused: LoginRefusedError | None = None
         # A 401 renews the session once; a second 401 before the new token worked is fatal.
-        self._renewed_after_401 = False
-        self._token_proven = False
+        self.renewed_after_401 = False
+        self.token_proven = False
 
     # The SDK calls this for every request (and every retry of it).
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -77,16 +81,16 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
         return request
 
     def current_token(self) -> str:
-        with self._lock:
-            if self._token is None or self._expires_at is None:
-                return self._login()
-            remaining = (self._expires_at - _utcnow()).total_seconds()
-            margin = min(EXTEND_MARGIN_SECONDS, self._lifetime_seconds / 2)
+        with self.lock:
+            if self.token is None or self.expires_at is None:
+                return self.login()
+            remaining = (self.expires_at - _utcnow()).total_seconds()
+            margin = min(EXTEND_MARGIN_SECONDS, self.lifetime_seconds / 2)
             if remaining > margin:
-                return self._token
-            if remaining > 0 and self._extend():
-                return self._token
-            return self._login()
+                return self.token
+            if remaining > 0 and self.extend():
+                return self.token
+            return self.login()
 
     # After each answer -------------------------------------------------------------------------
     @staticmethod
@@ -95,59 +99,59 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
         return header.partition(" ")[2] or None
 
     def note_success(self, token: str | None) -> None:
-        with self._lock:
-            if token is not None and token == self._token:
-                self._token_proven = True
-                self._renewed_after_401 = False
+        with self.lock:
+            if token is not None and token == self.token:
+                self.token_proven = True
+                self.renewed_after_401 = False
 
     def renew_after_unauthorized(self, token: str | None) -> bool:
         """Forget the session after a 401 so the retry logs in again; False when this token was
         itself the renewal of a 401 and never worked (then the user lacks the permission)."""
-        with self._lock:
-            if token != self._token:
+        with self.lock:
+            if token != self.token:
                 return True  # another request has already renewed the session
-            if self._renewed_after_401 and not self._token_proven:
+            if self.renewed_after_401 and not self.token_proven:
                 return False
             self.logger.warning("Rev answered 401 Unauthorized: renewing the session once")
-            self._token = None
-            self._renewed_after_401 = True
+            self.token = None
+            self.renewed_after_401 = True
             return True
 
     # Rev calls ---------------------------------------------------------------------------------
-    def _login(self) -> str:
-        if self._refused is not None:
-            raise self._refused
+    def login(self) -> str:
+        if self.refused is not None:
+            raise self.refused
         creds = self.credentials
         self.logger.info("Logging in to Rev with the configured %s", creds.kind)
-        response = self._http.post(
+        response = self.http.post(
             self.api_url + creds.endpoint, json=creds.body, timeout=LOGIN_TIMEOUT_SECONDS
         )
         status = response.status_code
         if status == 429 or status >= 500:
             raise RetriableAPIError(f"Rev login answered {status} {response.reason}", response)
         if status >= 400:
-            self._refused = LoginRefusedError(
+            self.refused = LoginRefusedError(
                 f"Rev refused the login with the configured {creds.kind} (HTTP {status} "
                 f"{response.reason}{_detail(response)}). The login is not retried, since "
                 f"repeated failed logins can lock the Rev user out: check {creds.kind} and "
                 "that the user is active."
             )
-            raise self._refused
+            raise self.refused
         payload = _decode(response)
         token, expiration = payload.get("token"), payload.get("expiration")
         if not isinstance(token, str) or not token:
             raise LoginRefusedError("Rev's login answer carried no token")
-        self._token = token
-        self._token_proven = False
-        self._set_expiration(expiration)
+        self.token = token
+        self.token_proven = False
+        self.set_expiration(expiration)
         return token
 
-    def _extend(self) -> bool:
+    def extend(self) -> bool:
         """Extend the current session; False (and a warning) if Rev would not."""
         try:
-            response = self._http.post(
+            response = self.http.post(
                 self.api_url + "/api/v2/user/extend-session",
-                headers={"Authorization": f"VBrick {self._token}"},
+                headers={"Authorization": f"VBrick {self.token}"},
                 timeout=LOGIN_TIMEOUT_SECONDS,
             )
         except requests.RequestException as exc:
@@ -159,18 +163,18 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
                 response.status_code,
             )
             return False
-        self._set_expiration(_decode(response).get("expiration"))
-        self.logger.info("Extended the Rev session until %s", self._expires_at)
+        self.set_expiration(_decode(response).get("expiration"))
+        self.logger.info("Extended the Rev session until %s", self.expires_at)
         return True
 
-    def _set_expiration(self, expiration: object) -> None:
+    def set_expiration(self, expiration: object) -> None:
         now = _utcnow()
         try:
-            self._expires_at = parse_utc(str(expiration))
+            self.expires_at = parse_utc(str(expiration))
         except ValueError:
             # No usable expiration: assume a short session rather than an endless one.
-            self._expires_at = now + timedelta(minutes=10)
-        self._lifetime_seconds = max(0.0, (self._expires_at - now).total_seconds())
+            self.expires_at = now + timedelta(minutes=10)
+        self.lifetime_seconds = max(0.0, (self.expires_at - now).total_seconds())
 
 
 def _decode(response: requests.Response) -> dict:

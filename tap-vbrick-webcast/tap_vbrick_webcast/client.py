@@ -1,10 +1,15 @@
-"""The base Rev stream: URL, session auth, Rev's errors, retries with Retry-After, scrolls."""
+"""What the streams share: the run's resources (RunResources), the pacer, the base Rev stream
+(URL, session, Rev's errors, retries with Retry-After, scrolls) and decoded(), the one way a
+response's body is decoded once."""
 
 from __future__ import annotations
 
 import random
+import threading
+import time
 import typing as t
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cached_property
@@ -19,19 +24,75 @@ from singer_sdk.streams import RESTStream
 
 from tap_vbrick_webcast.auth import RevSessionAuthenticator
 from tap_vbrick_webcast.errors import ReportUnavailableError, ScrollExpiredError
-from tap_vbrick_webcast.payload import decode_payload, payload_of
-from tap_vbrick_webcast.timefmt import canonical_utc
+from tap_vbrick_webcast.values import canonical_utc
 
 if t.TYPE_CHECKING:
+    import logging
+
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from tap_vbrick_webcast.tap import TapVbrickWebcast
+    from tap_vbrick_webcast.summaries import ReportSummaries
 
 SKIPPABLE_STATUSES = frozenset({400, 403, 404})
 SCROLL_EXPIRED = 408
+#: Vbrick's pace for the real-time attendees call (its official client): 2 calls a minute.
+REALTIME_CALLS_PER_SECOND = 2 / 60
 
 
-class VbrickStream(RESTStream):
+class RequestPacer:
+    """At most ``per_second`` requests a second, across every stream of one run (None: no
+    pacing). Thread-safe, so that requests in flight at once share it."""
+
+    def __init__(
+        self,
+        per_second: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = self.clock()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            self.sleep(start - now)
+
+
+def logged_sleep(logger: logging.Logger, what: str) -> Callable[[float], None]:
+    """A pacer's sleep that says why the tap waits."""
+
+    def sleep(seconds: float) -> None:
+        logger.info("Waiting %.1f s before the next %s call (Vbrick's pace)", seconds, what)
+        time.sleep(seconds)
+
+    return sleep
+
+
+@dataclass
+class RunResources:
+    """What one run of the tap shares across its streams: made once by the Tap
+    (tap.py, discover_streams) and handed to every stream's constructor."""
+
+    #: The one Rev session of the run (every request carries its token).
+    session: RevSessionAuthenticator
+    #: Vbrick's pace for real-time attendees (REALTIME_CALLS_PER_SECOND), across webcasts.
+    realtime_pacer: RequestPacer
+    #: The post-event report's totals, from the sessions stream to the summary stream.
+    report_summaries: ReportSummaries
+    #: "Now" for the whole sync (UTC, ``...Z``): the search window's end, what is still open.
+    sync_started_at: str
+
+
+class VbrickStream(RESTStream[t.Any]):
     """Shared by every stream: Rev's URL, its session, its errors and its throttling."""
 
     # Retry waits: exponential from `retry_base_seconds` up to `retry_max_seconds`, or the
@@ -47,9 +108,9 @@ class VbrickStream(RESTStream):
     # conformance would cost more than the rest of the tap together.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    @property
-    def rev_tap(self) -> TapVbrickWebcast:
-        return t.cast("TapVbrickWebcast", self._tap)
+    def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
+        super().__init__(tap, **kwargs)
+        self.resources = resources
 
     @property
     def url_base(self) -> str:
@@ -57,7 +118,7 @@ class VbrickStream(RESTStream):
 
     @property
     def authenticator(self) -> RevSessionAuthenticator:
-        return self.rev_tap.rev_session
+        return self.resources.session
 
     @property
     def http_headers(self) -> dict:
@@ -81,8 +142,10 @@ class VbrickStream(RESTStream):
         )
 
     def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
-        # The SDK also authenticates while preparing, outside its retries; the session is
-        # applied in `_request` only, so a login that answers 5xx is retried like any call.
+        # SDK 0.54 also authenticates while preparing, outside its retries: a login failing
+        # there would end the sync at once. Here the session is applied only when the request
+        # is sent (the SDK's send applies self.authenticator to each try), so a login that
+        # answers 5xx is retried like any call.
         request = requests.Request(*args, **kwargs)
         request.headers.setdefault("User-Agent", self.user_agent)
         return self.requests_session.prepare_request(request)
@@ -101,11 +164,11 @@ class VbrickStream(RESTStream):
             )
         if status < 400:
             try:
-                payload = decode_payload(response)
+                payload = decoded(response, rev_json)
             except msgspec.DecodeError as exc:
                 # A body cut short (or not JSON): asking again is the cure.
                 raise RetriableAPIError(
-                    f"{self.name}: Rev's answer to {self._path_of(response)} is not valid "
+                    f"{self.name}: Rev's answer to {self.path_of(response)} is not valid "
                     f"JSON ({exc})",
                     response,
                 ) from exc
@@ -126,7 +189,7 @@ class VbrickStream(RESTStream):
         raise FatalAPIError(message)
 
     @staticmethod
-    def _path_of(response: requests.Response) -> str:
+    def path_of(response: requests.Response) -> str:
         # The path only: no query string, no host, never the Authorization header.
         return urlsplit(response.url or "").path
 
@@ -138,7 +201,7 @@ class VbrickStream(RESTStream):
             reason = response.reason or "Error"
         detail = ""
         try:
-            body = payload_of(response)
+            body = decoded(response, rev_json)
         except msgspec.DecodeError:
             body = None
         if isinstance(body, dict):
@@ -151,7 +214,7 @@ class VbrickStream(RESTStream):
             detail = f": {str(text)[:200]}" if text else ""
         return (
             f"{self.name}: Rev answered {status} {reason} to {response.request.method} "
-            f"{self._path_of(response)}{detail}"
+            f"{self.path_of(response)}{detail}"
         )
 
     # Retries -----------------------------------------------------------------------------------
@@ -173,7 +236,7 @@ class VbrickStream(RESTStream):
         if isinstance(response, requests.Response):
             if response.status_code == HTTPStatus.UNAUTHORIZED:
                 return 0.0  # the session was renewed: ask again at once
-            retry_after = _retry_after_seconds(response)
+            retry_after = retry_after_seconds(response)
             if retry_after is not None:
                 return min(retry_after, self.retry_after_max_seconds)
         wait = min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
@@ -202,7 +265,7 @@ class VbrickStream(RESTStream):
         return record
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        for record in self.records_of(payload_of(response)):
+        for record in self.records_of(decoded(response, rev_json)):
             yield self.normalize(record)
 
     def records_of(self, payload: t.Any) -> Iterable[dict]:
@@ -274,7 +337,7 @@ class ScrollStream(VbrickStream):
         raise self.unexpected_answer(f"an object with a {self.items_key!r} array")
 
 
-def _retry_after_seconds(response: requests.Response) -> float | None:
+def retry_after_seconds(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -286,3 +349,21 @@ def _retry_after_seconds(response: requests.Response) -> float | None:
         except (TypeError, ValueError):
             return None
         return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+# -- one response decoded once ------------------------------------------------------------------
+
+_DECODED = "_rev_payload"
+
+
+def decoded(response: requests.Response, decode: Callable[[bytes], t.Any]) -> t.Any:
+    """The response's body decoded once and kept on the response: validate_response decodes it
+    (where a broken body is still retriable), the paginator and parse_response reuse it."""
+    if _DECODED not in response.__dict__:
+        response.__dict__[_DECODED] = decode(response.content)
+    return response.__dict__[_DECODED]
+
+
+def rev_json(content: bytes) -> t.Any:
+    """Rev's JSON (None for an empty body); msgspec.DecodeError if it is not JSON."""
+    return msgspec.json.decode(content) if content.strip() else None

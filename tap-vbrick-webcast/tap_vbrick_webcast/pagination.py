@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_vbrick_webcast.payload import payload_of
+from tap_vbrick_webcast.client import decoded, rev_json
 
 
-class ScrollPaginator(BaseAPIPaginator[str | None]):
+@dataclass(frozen=True)
+class ScrollToken:
+    """The next page of a scroll: Rev's scroll id, and which page it asks for. Rev may send the
+    same scroll id from page to page (its cursor lives on its side); the page number keeps two
+    tokens in a row different, so the SDK's "same token twice is a loop" check holds."""
+
+    scroll_id: str
+    page: int
+
+
+class ScrollPaginator(BaseAPIPaginator[ScrollToken | None]):
     """Follows ``scrollId`` until an answer has none, brings no items, or the items seen reach
     the answer's total (``total_key``)."""
+
+    # A scroll id comes only with the answer before it: the next tokens cannot be computed
+    # ahead (pages cannot be asked for in parallel).
+    tokens_known_ahead: ClassVar[bool] = False
 
     def __init__(self, items_key: str, total_key: str) -> None:
         super().__init__(None)
@@ -21,7 +36,7 @@ class ScrollPaginator(BaseAPIPaginator[str | None]):
         self.seen = 0
 
     def has_more(self, response: requests.Response) -> bool:
-        payload: Any = payload_of(response)
+        payload: Any = decoded(response, rev_json)
         if not isinstance(payload, dict):
             return False
         items = payload.get(self.items_key) or []
@@ -31,16 +46,8 @@ class ScrollPaginator(BaseAPIPaginator[str | None]):
             return False
         return bool(payload.get("scrollId"))
 
-    def get_next(self, response: requests.Response) -> str | None:
-        payload = payload_of(response)
-        return payload.get("scrollId") if isinstance(payload, dict) else None
-
-    def advance(self, response: requests.Response) -> None:
-        # The cursor lives on Rev's side: a scroll id may stay the same from page to page, so
-        # the SDK's "same token twice is a loop" check does not apply; the total bounds the loop.
-        self._page_count += 1
-        if not self.has_more(response):
-            self._finished = True
-            return
-        self._value = self.get_next(response)
-        self._finished = not self._value
+    def get_next(self, response: requests.Response) -> ScrollToken | None:
+        payload = decoded(response, rev_json)
+        scroll_id = payload.get("scrollId") if isinstance(payload, dict) else None
+        # `count` already counts the page just read: the token is for the one after it.
+        return ScrollToken(scroll_id, self.count + 1) if scroll_id else None

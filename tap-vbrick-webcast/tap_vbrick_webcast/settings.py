@@ -1,21 +1,123 @@
-"""The settings, and the checks that stop a bad configuration before any request is made."""
+"""The settings: what JSON Schema can say in CONFIG_SCHEMA, the rest in problems(), and the one
+check that stops a bad configuration before any request is made."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
-from tap_vbrick_webcast.timefmt import parse_utc
+from tap_vbrick_webcast.values import parse_utc
 
-PAGE_SIZE_RANGE = (50, 500)  # search `size`; real-time `count` allows 1..500
+TAP_NAME = "tap-vbrick-webcast"
+MASK = "***"
 
-CONFIG_SCHEMA = th.PropertiesList(
+
+# -- The one check of the settings, called from the Tap's constructor --------------------------
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Every problem with the settings at once, before any request: what the schema says
+    (CONFIG_SCHEMA), then what it cannot (problems()). No message holds a secret's value."""
+    errors = [*schema_errors(config), *problems(config)]
+    if errors:
+        secrets = secret_values(config)
+        raise ConfigValidationError(
+            f"{TAP_NAME} settings are not valid", errors=[masked(e, secrets) for e in errors]
+        )
+
+
+def schema_errors(config: Mapping[str, Any]) -> list[str]:
+    """CONFIG_SCHEMA's verdict, worded as the SDK words it (``... in config['name']``).
+
+    A rule over several settings (``oneOf``, ``not``...) fails on the whole config, and
+    jsonschema's message quotes all of it: such a rule carries a ``description``, which is the
+    message instead."""
+    validator = DEFAULT_JSONSCHEMA_VALIDATOR(CONFIG_SCHEMA)
+    found = sorted(validator.iter_errors(dict(config)), key=lambda e: list(map(str, e.path)))
+    return [describe(error) for error in found]
+
+
+def describe(error: Any) -> str:
+    """One jsonschema ValidationError as a line."""
+    if not error.path:
+        rule = error.schema if isinstance(error.schema, dict) else {}
+        if error.validator != "required" and rule.get("description"):
+            return str(rule["description"])
+    where = "][".join(repr(part) for part in error.path)
+    return f"{error.message} in config[{where}]" if where else error.message
+
+
+def secret_values(config: Mapping[str, Any]) -> list[str]:
+    """The values of the settings the schema marks secret (longest first)."""
+    properties = CONFIG_SCHEMA["properties"]
+    values = [
+        str(config[name])
+        for name, prop in properties.items()
+        if prop.get("secret") and config.get(name) not in (None, "")
+    ]
+    return sorted(values, key=len, reverse=True)
+
+
+def masked(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+# -- tap-vbrick-webcast's own settings ----------------------------------------------------------
+
+# Rev's search `size` allows 50..500 (and the real-time `count` 1..500): one page size for both.
+PAGE_SIZE_RANGE = (50, 500)
+# The two logins Rev offers, each a pair of settings: exactly one pair is given.
+CREDENTIAL_PAIRS = (("api_key", "secret"), ("username", "password"))
+
+
+def _given(name: str) -> dict[str, Any]:
+    """JSON Schema for "the setting is given": present, and not empty or null."""
+    return {"required": [name], "properties": {name: {"type": "string", "minLength": 1}}}
+
+
+def _credential_rules() -> list[dict[str, Any]]:
+    """The credential pairs as schema rules. Each carries its message as ``description``, so an
+    error never quotes the config (which holds the secret and the password)."""
+    rules: list[dict[str, Any]] = []
+    for pair in CREDENTIAL_PAIRS:
+        for given, missing in (pair, pair[::-1]):
+            rules.append(
+                {
+                    "description": f"{given} is set but {missing} is missing: give both, "
+                    "or neither",
+                    "not": {"allOf": [_given(given), {"not": _given(missing)}]},
+                }
+            )
+    (key, secret), (user, password) = CREDENTIAL_PAIRS
+    rules.append(
+        {
+            "description": f"give either {key} and {secret} or {user} and {password}, not both: "
+            "the tap must know which login to use",
+            "not": {"allOf": [_given(name) for pair in CREDENTIAL_PAIRS for name in pair]},
+        }
+    )
+    rules.append(
+        {
+            # A half pair has its own message above; this one is for no credential at all.
+            "description": f"credentials are missing: give {key} and {secret}, or {user} and "
+            f"{password}",
+            "anyOf": [_given(name) for pair in CREDENTIAL_PAIRS for name in pair],
+        }
+    )
+    return rules
+
+
+CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property(
         "api_url",
-        th.URIType,
+        # http or https, and a host (the scheme in any case, as urllib reads it)
+        th.URIType(pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]"),
         required=True,
         title="Rev URL",
         description="Your Rev tenant's base URL, e.g. https://yourcompany.rev.vbrick.com",
@@ -61,13 +163,13 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "webcast_ids",
-        th.ArrayType(th.StringType),
+        th.ArrayType(th.StringType(min_length=1)),
         title="Webcast ids",
         description="Only these webcasts (ids); the others the search finds are skipped",
     ),
     th.Property(
         "run_numbers",
-        th.ArrayType(th.IntegerType),
+        th.CustomType({"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1}),
         default=[0],
         title="Run numbers",
         description="Runs to report: 0 is the main event, others are pre-production runs",
@@ -84,68 +186,27 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "page_size",
-        th.IntegerType,
+        th.IntegerType(minimum=PAGE_SIZE_RANGE[0], maximum=PAGE_SIZE_RANGE[1]),
         default=500,
         title="Page size",
         description="Webcasts per search page and real-time attendees per page, 50..500",
     ),
 ).to_dict()
+CONFIG_SCHEMA["allOf"] = _credential_rules()
 
 
-def config_errors(config: dict[str, Any]) -> list[str]:
-    """Every problem with the settings, each naming the setting and what is expected."""
+def problems(config: Mapping[str, Any]) -> list[str]:
+    """What JSON Schema cannot say about the settings, each problem naming its setting: dates
+    Rev and the tap can read (jsonschema does not check the date-time format), in order."""
     errors: list[str] = []
-    url = str(config.get("api_url") or "")
-    parts = urlsplit(url)
-    if url and (parts.scheme not in ("http", "https") or not parts.netloc):
-        errors.append(
-            "api_url must be an http(s) URL such as https://yourcompany.rev.vbrick.com, "
-            f"not {url!r}"
-        )
-    errors.extend(_credential_errors(config))
     start = _date(config, "start_date", errors)
     end = _date(config, "end_date", errors)
     if start and end and end < start:
         errors.append("end_date must not be before start_date")
-    runs = config.get("run_numbers", [0])
-    if not isinstance(runs, list) or not runs:
-        errors.append("run_numbers must list at least one run number (0 is the main event)")
-    elif any(not isinstance(r, int) or isinstance(r, bool) or r < 0 for r in runs):
-        errors.append(f"run_numbers must be whole numbers 0 or above, not {runs!r}")
-    ids = config.get("webcast_ids")
-    if ids is not None and (
-        not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids)
-    ):
-        errors.append("webcast_ids must be a list of webcast ids (strings)")
-    size = config.get("page_size", 500)
-    low, high = PAGE_SIZE_RANGE
-    if not isinstance(size, int) or isinstance(size, bool) or not low <= size <= high:
-        errors.append(f"page_size must be between {low} and {high} (Rev's limits), not {size!r}")
     return errors
 
 
-def _credential_errors(config: dict[str, Any]) -> list[str]:
-    pairs = {"api_key": "secret", "username": "password"}
-    complete = []
-    errors = []
-    for first, second in pairs.items():
-        has_first, has_second = bool(config.get(first)), bool(config.get(second))
-        if has_first and has_second:
-            complete.append(first)
-        elif has_first or has_second:
-            given, missing = (first, second) if has_first else (second, first)
-            errors.append(f"{given} is set but {missing} is missing: give both, or neither")
-    if len(complete) > 1:
-        errors.append(
-            "give either api_key and secret or username and password, not both: the tap "
-            "must know which login to use"
-        )
-    elif not complete and not errors:
-        errors.append("credentials are missing: give api_key and secret, or username and password")
-    return errors
-
-
-def _date(config: dict[str, Any], name: str, errors: list[str]) -> datetime | None:
+def _date(config: Mapping[str, Any], name: str, errors: list[str]) -> Any:
     value = config.get(name)
     if value in (None, ""):
         return None

@@ -10,11 +10,10 @@ from importlib import resources
 
 from singer_sdk.helpers.types import Context
 
-from tap_vbrick_webcast.client import ScrollStream, VbrickStream
+from tap_vbrick_webcast.client import ScrollStream, VbrickStream, decoded, rev_json
 from tap_vbrick_webcast.errors import ReportUnavailableError
-from tap_vbrick_webcast.pagination import ScrollPaginator
-from tap_vbrick_webcast.payload import payload_of
-from tap_vbrick_webcast.timefmt import (
+from tap_vbrick_webcast.pagination import ScrollPaginator, ScrollToken
+from tap_vbrick_webcast.values import (
     canonical_utc,
     minus_one_millisecond,
     plus_one_millisecond,
@@ -49,7 +48,7 @@ class WebcastsStream(ScrollStream):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self._holding_bookmark = False
+        self.holding_bookmark = False
 
     def record_key(self, record: dict[str, t.Any]) -> object:
         return record.get("id")
@@ -60,7 +59,7 @@ class WebcastsStream(ScrollStream):
     @cached_property
     def window_end(self) -> str:
         end = self.config.get("end_date")
-        return canonical_utc(str(end)) if end else self.rev_tap.sync_started_at
+        return canonical_utc(str(end)) if end else self.resources.sync_started_at
 
     def window_start(self, context: Context | None) -> str:
         start = canonical_utc(str(self.config["start_date"]))
@@ -73,7 +72,7 @@ class WebcastsStream(ScrollStream):
         return start
 
     def prepare_request_payload(
-        self, context: Context | None, next_page_token: t.Any
+        self, context: Context | None, next_page_token: ScrollToken | None
     ) -> dict[str, t.Any]:
         body: dict[str, t.Any] = {
             "startDate": self.window_start(context),
@@ -83,7 +82,7 @@ class WebcastsStream(ScrollStream):
             "size": self.config.get("page_size", 500),
         }
         if next_page_token:
-            body["scrollId"] = next_page_token
+            body["scrollId"] = next_page_token.scroll_id
         return body
 
     def get_replication_key_signpost(self, context: Context | None = None) -> str:
@@ -101,11 +100,13 @@ class WebcastsStream(ScrollStream):
         """Keep the bookmark before the first webcast not over yet (even one `webcast_ids`
         leaves out: a later change of that setting must still find it)."""
         end, start = row.get("endDate"), row.get("startDate")
-        still_open = not isinstance(end, str) or end > self.rev_tap.sync_started_at
-        if still_open and isinstance(start, str) and not self._holding_bookmark:
+        still_open = not isinstance(end, str) or end > self.resources.sync_started_at
+        if still_open and isinstance(start, str) and not self.holding_bookmark:
             # Sorted by start: the first open webcast is the earliest one.
-            self._holding_bookmark = True
-            self._write_replication_key_signpost(context, minus_one_millisecond(start))
+            self.holding_bookmark = True
+            self.state_manager.write_replication_key_signpost(
+                minus_one_millisecond(start), context=context
+            )
             self.logger.info(
                 "Webcast %s (starting %s) is not over: the bookmark stays before it",
                 row["id"],
@@ -176,8 +177,11 @@ class AttendeeSessionsStream(WebcastReportStream, ScrollStream):
     def get_new_paginator(self) -> BaseAPIPaginator:
         return ScrollPaginator(self.items_key, self.total_key)
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {**super().get_url_params(context, next_page_token), "scrollId": next_page_token}
+    def get_url_params(
+        self, context: Context | None, next_page_token: ScrollToken | None
+    ) -> dict[str, t.Any]:
+        scroll_id = next_page_token.scroll_id if next_page_token else None
+        return {**super().get_url_params(context, next_page_token), "scrollId": scroll_id}
 
     def scroll_description(self, context: Context | None) -> str:
         assert context is not None
@@ -186,13 +190,14 @@ class AttendeeSessionsStream(WebcastReportStream, ScrollStream):
     def record_key(self, record: dict[str, t.Any]) -> object:
         return tuple(record.get(name) for name in self.IDENTITY)
 
-    @cached_property
+    @property
     def hands_summary_over(self) -> bool:
-        return bool(self.rev_tap.streams[AttendanceSummaryStream.name].selected)
+        return self.resources.report_summaries.wanted
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         if self.hands_summary_over and self.context is not None:
-            self.rev_tap.report_summaries.put(self.context, summary_of(payload_of(response)))
+            summary = summary_of(decoded(response, rev_json))
+            self.resources.report_summaries.put(self.context, summary)
         for record in super().parse_response(response):
             for name in ("sessionTime", "viewingTime", "publicCDNTime", "eCDNTime"):
                 record[f"{name}Seconds"] = timespan_seconds(record.get(name))
@@ -211,7 +216,7 @@ class AttendeeSessionsStream(WebcastReportStream, ScrollStream):
 
     def report_unavailable(self, context: Context) -> None:
         if self.hands_summary_over:
-            self.rev_tap.report_summaries.put(context, None)
+            self.resources.report_summaries.put(context, None)
 
 
 SUMMARY_FIELDS = (
@@ -246,9 +251,13 @@ class AttendanceSummaryStream(WebcastReportStream):
     primary_keys: t.ClassVar[list[str]] = ["eventId", "runNumber"]
     schema_filepath = SCHEMAS / "webcast_attendance_summary.json"
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.resources.report_summaries.receiver = self  # the sessions stream hands over to it
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         assert context is not None
-        found, summary = self.rev_tap.report_summaries.take(context)
+        found, summary = self.resources.report_summaries.take(context)
         if not found:
             yield from super().get_records(context)
         elif summary is not None:
@@ -264,7 +273,7 @@ class AttendanceSummaryStream(WebcastReportStream):
 class RealtimeAttendeesStream(WebcastReportStream, ScrollStream):
     """``POST .../real-time/attendees`` (``attendeeDetails`` All) for webcasts in progress,
     only with ``include_realtime``. Vbrick allows 2 of these calls a minute: every page (and
-    retry) waits ``min_interval_seconds`` after the previous one."""
+    retry) waits its turn at the run's real-time pacer (RunResources.realtime_pacer)."""
 
     name = "webcast_realtime_attendees"
     path = REPORT_PATH + "/real-time/attendees"
@@ -273,7 +282,6 @@ class RealtimeAttendeesStream(WebcastReportStream, ScrollStream):
     schema_filepath = SCHEMAS / "webcast_realtime_attendees.json"
     items_key = "attendees"
     total_key = "total"
-    min_interval_seconds: float = 30.0  # Vbrick: 2 calls a minute
 
     def get_new_paginator(self) -> BaseAPIPaginator:
         return ScrollPaginator(self.items_key, self.total_key)
@@ -282,7 +290,7 @@ class RealtimeAttendeesStream(WebcastReportStream, ScrollStream):
         return {}
 
     def prepare_request_payload(
-        self, context: Context | None, next_page_token: t.Any
+        self, context: Context | None, next_page_token: ScrollToken | None
     ) -> dict[str, t.Any]:
         assert context is not None
         body: dict[str, t.Any] = {
@@ -294,7 +302,7 @@ class RealtimeAttendeesStream(WebcastReportStream, ScrollStream):
             "count": self.config.get("page_size", 500),
         }
         if next_page_token:
-            body["scrollId"] = next_page_token
+            body["scrollId"] = next_page_token.scroll_id
         return body
 
     def record_key(self, record: dict[str, t.Any]) -> object:
@@ -306,17 +314,17 @@ class RealtimeAttendeesStream(WebcastReportStream, ScrollStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         assert context is not None
-        now = self.rev_tap.sync_started_at
+        now = self.resources.sync_started_at
         start, end = context.get("startDate"), context.get("endDate")
         in_progress = isinstance(start, str) and start <= now and (not end or now < str(end))
         if self.config.get("include_realtime") and in_progress:
             yield from super().get_records(context)
 
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        pacer = self.rev_tap.realtime_pacer
+        pacer = self.resources.realtime_pacer
 
         def paced(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            pacer.wait(type(self).min_interval_seconds, self.logger, "real-time attendees")
+            pacer.wait()
             return func(*args, **kwargs)
 
         return super().request_decorator(paced)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import ConfigValidationError
 
+from tap_vbrick_webcast import settings
 from tap_vbrick_webcast.auth import Credentials, RevSessionAuthenticator
-from tap_vbrick_webcast.pacing import Pacer
-from tap_vbrick_webcast.settings import CONFIG_SCHEMA, config_errors
+from tap_vbrick_webcast.client import (
+    REALTIME_CALLS_PER_SECOND,
+    RequestPacer,
+    RunResources,
+    logged_sleep,
+)
 from tap_vbrick_webcast.streams import STREAM_TYPES
 from tap_vbrick_webcast.summaries import ReportSummaries
-from tap_vbrick_webcast.timefmt import format_utc
+from tap_vbrick_webcast.values import format_utc
 
 
 class TapVbrickWebcast(Tap):
@@ -24,34 +27,35 @@ class TapVbrickWebcast(Tap):
 
     name = "tap-vbrick-webcast"
     message_writer_class = MsgSpecWriter
-    config_jsonschema = CONFIG_SCHEMA
+    config_jsonschema = settings.CONFIG_SCHEMA
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # "Now" for the whole sync: the search window's end and what counts as still open.
-        self.sync_started_at = format_utc(datetime.now(UTC))
-        self.report_summaries = ReportSummaries()
-        self.realtime_pacer = Pacer()
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, validate_config: bool = True, **kwargs: Any) -> None:
+        # settings.check gives every problem at once with secrets masked; the SDK's own check
+        # (SDK 0.54) would stop at the schema and quote the whole config when a rule over several
+        # settings fails, so it is told only to fill in the defaults.
+        super().__init__(*args, validate_config=False, **kwargs)
+        if validate_config:
+            settings.check(self.config)
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The schema's checks, then ours (credentials, dates, ranges): before any request."""
-        errors = super()._validate_config(raise_errors=False)
-        errors += [e for e in config_errors(dict(self.config)) if e not in errors]
-        if errors and raise_errors:
-            raise ConfigValidationError("tap-vbrick-webcast settings are not valid", errors=errors)
-        return errors
-
-    @cached_property
-    def rev_session(self) -> RevSessionAuthenticator:
-        """One Rev session for every stream."""
-        return RevSessionAuthenticator(
-            api_url=self.config["api_url"],
-            credentials=Credentials.from_config(dict(self.config)),
-            logger=self.logger,
+    def run_resources(self) -> RunResources:
+        """What this run's streams share: one Rev session, Vbrick's pace for real-time
+        attendees, the hand-off of the report totals, and "now"."""
+        return RunResources(
+            session=RevSessionAuthenticator(
+                api_url=str(self.config.get("api_url") or ""),
+                credentials=Credentials.from_config(self.config),
+                logger=self.logger,
+            ),
+            realtime_pacer=RequestPacer(
+                REALTIME_CALLS_PER_SECOND, sleep=logged_sleep(self.logger, "real-time attendees")
+            ),
+            report_summaries=ReportSummaries(),
+            sync_started_at=format_utc(datetime.now(UTC)),
         )
 
     def discover_streams(self) -> list[Stream]:
-        return [stream_type(self) for stream_type in STREAM_TYPES]
+        resources = self.run_resources()
+        return [stream_type(self, resources=resources) for stream_type in STREAM_TYPES]
 
 
 if __name__ == "__main__":

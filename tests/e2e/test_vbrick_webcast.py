@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from testkit import PgTarget, read_jsonl, start_emulator
-from vbrick_webcast.tapkit import KEYS, duplicates, expected_counts, listed_webcasts
+from vbrick_webcast.helpers import KEYS, duplicates, expected_counts, listed_webcasts
 
 from emulators.datagen import iso_ms
 

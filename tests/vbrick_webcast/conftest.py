@@ -9,15 +9,13 @@ from testkit import start_emulator
 
 from emulators import EmulatorServer
 from tap_vbrick_webcast.client import VbrickStream
-from tap_vbrick_webcast.streams import RealtimeAttendeesStream
 
 
 @pytest.fixture(autouse=True)
 def quick_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry and pacing waits in tenths of seconds: the behaviour, not the minutes."""
+    """Retry waits in tenths of seconds: the behaviour, not the minutes."""
     monkeypatch.setattr(VbrickStream, "retry_base_seconds", 0.05)
     monkeypatch.setattr(VbrickStream, "retry_max_seconds", 0.2)
-    monkeypatch.setattr(RealtimeAttendeesStream, "min_interval_seconds", 0.0)
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from testkit import start_emulator
-from vbrick_webcast.tapkit import config_for, expected_counts, run_sync
+from testkit import run_tap, start_emulator
+from vbrick_webcast.helpers import config_for, expected_counts
 
 from emulators import EmulatorServer, Fault
 from tap_vbrick_webcast.errors import LoginRefusedError
+from tap_vbrick_webcast.tap import TapVbrickWebcast
 
 LOGIN_PATHS = ("/api/v2/authenticate", "/api/v2/user/login")
 
@@ -20,7 +21,7 @@ def logins(server: EmulatorServer) -> list:
 
 
 def test_api_key_login_sends_the_session_token(small_rev: EmulatorServer) -> None:
-    run_sync(config_for(small_rev))
+    run_tap(TapVbrickWebcast, config_for(small_rev))
     (login,) = logins(small_rev)
     assert login.path == "/api/v2/authenticate"
     assert json.loads(login.body) == {"apiKey": "emulator-api-key", "secret": "emulator-secret"}
@@ -36,13 +37,15 @@ def test_username_login(small_rev: EmulatorServer) -> None:
     config = config_for(
         small_rev, api_key=None, secret=None, username="emulator-user", password="emulator-password"
     )
-    result = run_sync(config)
+    result = run_tap(TapVbrickWebcast, config)
     assert [r.path for r in logins(small_rev)] == ["/api/v2/user/login"]
     assert len(result.records["webcasts"]) == 6
 
 
 def test_refused_login_ends_the_sync_without_retrying(small_rev: EmulatorServer) -> None:
-    result = run_sync(config_for(small_rev, secret="wrong-secret"), expect_error=True)
+    result = run_tap(
+        TapVbrickWebcast, config_for(small_rev, secret="wrong-secret"), expect_error=True
+    )
     assert isinstance(result.error, LoginRefusedError)
     message = str(result.error)
     assert "refused the login" in message
@@ -55,7 +58,7 @@ def test_refused_login_ends_the_sync_without_retrying(small_rev: EmulatorServer)
 
 def test_login_answered_500_is_retried_then_works(small_rev: EmulatorServer) -> None:
     small_rev.faults.add(Fault("status", path="/api/v2/authenticate", status=503, times=1))
-    result = run_sync(config_for(small_rev))
+    result = run_tap(TapVbrickWebcast, config_for(small_rev))
     assert len(logins(small_rev)) == 2
     assert len(result.records["webcasts"]) == 6
 
@@ -67,7 +70,7 @@ def test_session_is_extended_before_it_expires() -> None:
     )
     try:
         server.faults.add(Fault("slow", path="/post-event-report", delay=0.9, times=None))
-        result = run_sync(config_for(server))
+        result = run_tap(TapVbrickWebcast, config_for(server))
         assert server.state.logins == 1
         assert server.state.extends >= 1
         assert len(server.requests.matching("/user/extend-session")) == server.state.extends
@@ -81,14 +84,14 @@ def test_session_is_extended_before_it_expires() -> None:
 
 def test_a_401_in_mid_sync_renews_the_session_once(small_rev: EmulatorServer) -> None:
     small_rev.faults.add(Fault("status", path="/comments", status=401, skip=2, times=1))
-    result = run_sync(config_for(small_rev))
+    result = run_tap(TapVbrickWebcast, config_for(small_rev))
     assert small_rev.state.logins == 2
     assert len(result.records["webcast_comments"]) == expected_counts(small_rev)["webcast_comments"]
 
 
 def test_a_401_that_survives_renewal_ends_the_sync(small_rev: EmulatorServer) -> None:
     small_rev.faults.add(Fault("status", path="/questions", status=401, times=None))
-    result = run_sync(config_for(small_rev), expect_error=True)
+    result = run_tap(TapVbrickWebcast, config_for(small_rev), expect_error=True)
     assert "freshly renewed session was refused too" in str(result.error)
     assert small_rev.state.logins == 2
     assert len(small_rev.requests.matching("/questions")) == 2
@@ -97,6 +100,6 @@ def test_a_401_that_survives_renewal_ends_the_sync(small_rev: EmulatorServer) ->
 @pytest.mark.parametrize("status", [400, 403])
 def test_a_refused_login_of_any_kind_is_not_retried(small_rev: EmulatorServer, status: int) -> None:
     small_rev.faults.add(Fault("status", path="/api/v2/authenticate", status=status, times=None))
-    result = run_sync(config_for(small_rev), expect_error=True)
+    result = run_tap(TapVbrickWebcast, config_for(small_rev), expect_error=True)
     assert isinstance(result.error, LoginRefusedError)
     assert len(small_rev.requests) == 1

@@ -6,15 +6,20 @@ from __future__ import annotations
 import logging
 
 import pytest
-from testkit import start_emulator
-from vbrick_webcast.tapkit import KEYS, config_for, duplicates, expected_counts, run_sync
+from testkit import run_tap, start_emulator
+from vbrick_webcast.helpers import (
+    KEYS,
+    config_for,
+    duplicates,
+    expected_counts,
+    listed_webcasts,
+)
 
 from emulators import EmulatorServer, Fault
+from tap_vbrick_webcast.tap import TapVbrickWebcast
 
 
 def webcast_ids(server: EmulatorServer) -> list[str]:
-    from vbrick_webcast.tapkit import listed_webcasts
-
     return [w.id for w in listed_webcasts(server)]
 
 
@@ -31,7 +36,7 @@ def test_an_unreadable_webcast_is_skipped_and_the_others_sync(
     else:
         small_rev.faults.add(Fault("status", path=f"{bad}/", status=400, times=None))
     with caplog.at_level(logging.WARNING):
-        result = run_sync(config_for(small_rev))
+        result = run_tap(TapVbrickWebcast, config_for(small_rev))
     records = result.records
     assert [w["id"] for w in records["webcasts"]] == ids  # the webcast itself is listed
     for stream in ("webcast_attendee_sessions", "webcast_comments", "webcast_questions"):
@@ -47,7 +52,7 @@ def test_throttled_with_retry_after_waits_that_long(small_rev: EmulatorServer) -
     small_rev.faults.add(
         Fault("status", path="/comments", status=429, headers={"Retry-After": "1"}, times=2)
     )
-    result = run_sync(config_for(small_rev))
+    result = run_tap(TapVbrickWebcast, config_for(small_rev))
     calls = small_rev.requests.matching("/comments")
     assert len(calls) == 6 + 2
     assert calls[1].at - calls[0].at >= 0.95
@@ -60,7 +65,7 @@ def test_throttling_without_retry_after_and_server_errors_are_retried(
     small_rev: EmulatorServer, status: int
 ) -> None:
     small_rev.faults.add(Fault("status", path="/post-event-report", status=status, times=3))
-    result = run_sync(config_for(small_rev))
+    result = run_tap(TapVbrickWebcast, config_for(small_rev))
     sessions = result.records["webcast_attendee_sessions"]
     assert len(sessions) == expected_counts(small_rev)["webcast_attendee_sessions"]
     assert duplicates(sessions, KEYS["webcast_attendee_sessions"]) == []
@@ -68,7 +73,7 @@ def test_throttling_without_retry_after_and_server_errors_are_retried(
 
 def test_errors_that_persist_end_the_sync_with_a_clear_message(small_rev: EmulatorServer) -> None:
     small_rev.faults.add(Fault("status", path="/questions", status=503, times=None))
-    result = run_sync(config_for(small_rev), expect_error=True)
+    result = run_tap(TapVbrickWebcast, config_for(small_rev), expect_error=True)
     assert "Rev answered 503 Service Unavailable to GET /api/v2/scheduled-events/" in str(
         result.error
     )
@@ -78,7 +83,7 @@ def test_errors_that_persist_end_the_sync_with_a_clear_message(small_rev: Emulat
 def test_a_broken_or_dropped_answer_is_asked_again(small_rev: EmulatorServer) -> None:
     small_rev.faults.add(Fault("malformed", path="/comments", times=1))
     small_rev.faults.add(Fault("drop", path="/questions", times=1))
-    records = run_sync(config_for(small_rev)).records
+    records = run_tap(TapVbrickWebcast, config_for(small_rev)).records
     expected = expected_counts(small_rev)
     assert len(records["webcast_comments"]) == expected["webcast_comments"]
     assert len(records["webcast_questions"]) == expected["webcast_questions"]
@@ -90,7 +95,9 @@ def test_a_broken_page_mid_scroll_restarts_the_report_without_duplicates() -> No
     server = start_emulator("vbrick", size=1, in_progress=0, upcoming=0, sessions_per_webcast=1200)
     try:
         server.faults.add(Fault("malformed", path="/post-event-report", skip=1, times=1))
-        sessions = run_sync(config_for(server)).records["webcast_attendee_sessions"]
+        sessions = run_tap(TapVbrickWebcast, config_for(server)).records[
+            "webcast_attendee_sessions"
+        ]
         assert len(sessions) == 1200
         assert duplicates(sessions, KEYS["webcast_attendee_sessions"]) == []
         assert len(server.requests.matching("/post-event-report")) == 1 + 2 + 3
@@ -103,7 +110,9 @@ def test_an_expired_scroll_restarts_the_report_once(caplog: pytest.LogCaptureFix
     try:
         server.faults.add(Fault("status", path="/post-event-report", status=408, skip=2, times=1))
         with caplog.at_level(logging.WARNING):
-            sessions = run_sync(config_for(server)).records["webcast_attendee_sessions"]
+            sessions = run_tap(TapVbrickWebcast, config_for(server)).records[
+                "webcast_attendee_sessions"
+            ]
         assert len(sessions) == 1200
         assert duplicates(sessions, KEYS["webcast_attendee_sessions"]) == []
         assert any("expired after 1000 records" in r.getMessage() for r in caplog.records)
@@ -119,7 +128,9 @@ def test_an_expiry_inside_a_200_answer_restarts_the_report_once() -> None:
         server.faults.add(
             Fault("status", path="/post-event-report", status=200, body=body, skip=1, times=1)
         )
-        sessions = run_sync(config_for(server)).records["webcast_attendee_sessions"]
+        sessions = run_tap(TapVbrickWebcast, config_for(server)).records[
+            "webcast_attendee_sessions"
+        ]
         assert len(sessions) == 1200
         assert duplicates(sessions, KEYS["webcast_attendee_sessions"]) == []
         assert len(server.requests.matching("/post-event-report")) == 2 + 3
@@ -145,7 +156,7 @@ def test_a_scroll_that_expires_twice_ends_the_sync_and_loses_nothing() -> None:
         }
     }
     try:
-        failed = run_sync(config_for(server), state=saved, expect_error=True)
+        failed = run_tap(TapVbrickWebcast, config_for(server), state=saved, expect_error=True)
         assert "expired twice" in str(failed.error)
         assert "run it again" in str(failed.error)
         # No STATE moves the bookmark past the webcast whose report is incomplete.
@@ -155,7 +166,7 @@ def test_a_scroll_that_expires_twice_ends_the_sync_and_loses_nothing() -> None:
             for s in states
         )
         server.state.scroll_ttl_seconds = 60.0
-        again = run_sync(config_for(server), state=saved)
+        again = run_tap(TapVbrickWebcast, config_for(server), state=saved)
         assert len(again.records["webcast_attendee_sessions"]) == 3 * 700
     finally:
         server.stop()
@@ -167,7 +178,8 @@ def test_an_expired_search_scroll_restarts_the_listing_once() -> None:
         server.faults.add(
             Fault("status", path="/search/scheduled-events", status=408, skip=1, times=1)
         )
-        webcasts = run_sync(
+        webcasts = run_tap(
+            TapVbrickWebcast,
             config_for(server, page_size=50),
             deselect=("webcast_comments", "webcast_poll_results", "webcast_questions"),
         ).records["webcasts"]
@@ -179,7 +191,7 @@ def test_an_expired_search_scroll_restarts_the_listing_once() -> None:
 
 def test_a_bad_search_answer_ends_the_sync(small_rev: EmulatorServer) -> None:
     small_rev.faults.add(Fault("status", path="/search/scheduled-events", status=400, times=1))
-    result = run_sync(config_for(small_rev), expect_error=True)
+    result = run_tap(TapVbrickWebcast, config_for(small_rev), expect_error=True)
     assert "webcasts: Rev answered 400 Bad Request to POST /api/v2/search/scheduled-events" in str(
         result.error
     )
@@ -192,7 +204,7 @@ def test_a_report_answer_of_the_wrong_shape_skips_that_webcast(
         Fault("status", path="/questions", status=200, body='{"oops": true}', times=1)
     )
     with caplog.at_level(logging.WARNING):
-        questions = run_sync(config_for(small_rev)).records["webcast_questions"]
+        questions = run_tap(TapVbrickWebcast, config_for(small_rev)).records["webcast_questions"]
     first = webcast_ids(small_rev)[0]
     assert first not in {q["eventId"] for q in questions}
     assert len({q["eventId"] for q in questions}) == 5
@@ -203,5 +215,5 @@ def test_a_search_answer_of_the_wrong_shape_ends_the_sync(small_rev: EmulatorSer
     small_rev.faults.add(
         Fault("status", path="/search/", status=200, body='{"total": 3, "items": []}', times=1)
     )
-    result = run_sync(config_for(small_rev), expect_error=True)
+    result = run_tap(TapVbrickWebcast, config_for(small_rev), expect_error=True)
     assert "webcasts: Rev's answer is not an object with a 'events' array" in str(result.error)

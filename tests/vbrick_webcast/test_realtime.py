@@ -7,11 +7,19 @@ import math
 from collections.abc import Iterator
 
 import pytest
-from testkit import start_emulator
-from vbrick_webcast.tapkit import KEYS, catalog, config_for, duplicates, listed_webcasts, run_sync
+from testkit import run_tap, start_emulator
+from vbrick_webcast.helpers import (
+    KEYS,
+    FastPaceTap,
+    UnpacedTap,
+    catalog,
+    config_for,
+    duplicates,
+    listed_webcasts,
+)
 
 from emulators import EmulatorServer
-from tap_vbrick_webcast.streams import RealtimeAttendeesStream
+from tap_vbrick_webcast.tap import TapVbrickWebcast
 
 REPORTS_BUT_REALTIME = (
     "webcast_attendee_sessions",
@@ -24,7 +32,8 @@ REPORTS_BUT_REALTIME = (
 
 @pytest.fixture
 def live_rev() -> Iterator[EmulatorServer]:
-    """Three webcasts: two over, one running. Vbrick's pace shrunk to 2 calls per 0.5 s."""
+    """Three webcasts: two over, one running. Vbrick's pace shrunk to 2 calls per 0.5 s (the
+    emulator's limit) and to 2 calls per 0.5 s of the wall clock (FastPaceTap)."""
     server = start_emulator(
         "vbrick",
         size=3,
@@ -41,19 +50,19 @@ def live_rev() -> Iterator[EmulatorServer]:
 
 
 def test_realtime_is_off_by_default(live_rev: EmulatorServer) -> None:
-    result = run_sync(config_for(live_rev))
+    result = run_tap(TapVbrickWebcast, config_for(live_rev))
     assert result.records["webcast_realtime_attendees"] == []
     assert live_rev.requests.matching("/real-time/attendees") == []
 
 
-def test_realtime_pages_are_paced_and_every_attendee_comes_once(
-    live_rev: EmulatorServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(RealtimeAttendeesStream, "min_interval_seconds", 0.25)
+def test_realtime_pages_are_paced_and_every_attendee_comes_once(live_rev: EmulatorServer) -> None:
+    # Vbrick's pace (2 calls a minute: 30 s apart) on a clock 120 times faster: 0.25 s apart.
     running = listed_webcasts(live_rev)[-1]
     total = catalog(live_rev).realtime_count(running)
-    result = run_sync(
-        config_for(live_rev, include_realtime=True, page_size=100), deselect=REPORTS_BUT_REALTIME
+    result = run_tap(
+        FastPaceTap,
+        config_for(live_rev, include_realtime=True, page_size=100),
+        deselect=REPORTS_BUT_REALTIME,
     )
     attendees = result.records["webcast_realtime_attendees"]
     assert len(attendees) == total
@@ -72,8 +81,10 @@ def test_realtime_throttled_by_rev_is_retried(live_rev: EmulatorServer, retry_af
     live_rev.state.send_retry_after = retry_after
     running = listed_webcasts(live_rev)[-1]
     total = catalog(live_rev).realtime_count(running)
-    result = run_sync(
-        config_for(live_rev, include_realtime=True, page_size=50), deselect=REPORTS_BUT_REALTIME
+    result = run_tap(
+        UnpacedTap,
+        config_for(live_rev, include_realtime=True, page_size=50),
+        deselect=REPORTS_BUT_REALTIME,
     )
     attendees = result.records["webcast_realtime_attendees"]
     assert len(attendees) == total

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from testkit import assert_no_secret
-from vbrick_webcast.tapkit import config_for, listed_webcasts
+from testkit import TapOutput, assert_no_secret, run_cli, tap_executable
+from vbrick_webcast.helpers import config_for, listed_webcasts
 
 from emulators import EmulatorServer, Fault
 
 
-def run_cli(config: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    exe = Path(sys.executable).with_name("tap-vbrick-webcast")
-    return subprocess.run(
-        [str(exe), "--config", str(path)], capture_output=True, text=True, timeout=120, check=False
-    )
+def run_tap_cli(config: dict[str, Any], tmp_path: Path) -> TapOutput:
+    return run_cli(tap_executable("tap-vbrick-webcast"), config, tmp_path, timeout=120)
 
 
 def test_no_secret_in_logs_errors_or_records(small_rev: EmulatorServer, tmp_path: Path) -> None:
@@ -36,22 +29,23 @@ def test_no_secret_in_logs_errors_or_records(small_rev: EmulatorServer, tmp_path
         username="emulator-user",
         password="pa55-w0rd-never-logged",
     )
-    proc = run_cli(config, tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "skipping webcast" in proc.stderr
+    output = run_tap_cli(config, tmp_path)
+    assert output.returncode == 0, output.logs[-2000:]
+    assert "skipping webcast" in output.logs
     tokens = list(small_rev.state.tokens)
     assert len(tokens) == 2  # the 401 renewed the session: both tokens are checked
-    assert_no_secret(proc.stderr, "pa55-w0rd-never-logged", *tokens)
-    assert_no_secret(proc.stdout, "pa55-w0rd-never-logged", *tokens)
+    assert_no_secret(output.logs, "pa55-w0rd-never-logged", *tokens)
+    stdout = "\n".join(json.dumps(message) for message in output.messages)
+    assert_no_secret(stdout, "pa55-w0rd-never-logged", *tokens)
 
 
 def test_a_refused_login_names_the_settings_not_their_values(
     small_rev: EmulatorServer, tmp_path: Path
 ) -> None:
-    proc = run_cli(config_for(small_rev, secret="s3cr3t-value-never-logged"), tmp_path)
-    assert proc.returncode != 0
-    assert "refused the login with the configured api_key and secret" in proc.stderr
-    assert_no_secret(proc.stderr, "s3cr3t-value-never-logged", "emulator-api-key")
+    output = run_tap_cli(config_for(small_rev, secret="s3cr3t-value-never-logged"), tmp_path)
+    assert output.returncode != 0
+    assert "refused the login with the configured api_key and secret" in output.logs
+    assert_no_secret(output.logs, "s3cr3t-value-never-logged", "emulator-api-key")
     assert len(small_rev.requests) == 1
 
 

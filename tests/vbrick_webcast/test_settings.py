@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
-from vbrick_webcast.tapkit import config_for
+from testkit import run_cli, tap_executable
+from vbrick_webcast.helpers import config_for
 
 from emulators import EmulatorServer
 from tap_vbrick_webcast.tap import TapVbrickWebcast
@@ -21,10 +19,10 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"api_key": None}, "secret is set but api_key is missing"),
     ({"username": "someone", "password": "pw"}, "not both"),
     ({"api_key": None, "secret": None, "username": "someone"}, "password is missing"),
-    ({"page_size": 10}, "page_size must be between 50 and 500"),
-    ({"page_size": 501}, "page_size must be between 50 and 500"),
-    ({"run_numbers": []}, "run_numbers must list at least one"),
-    ({"run_numbers": [0, -1]}, "run_numbers must be whole numbers 0 or above"),
+    ({"page_size": 10}, "10 is less than the minimum of 50 in config['page_size']"),
+    ({"page_size": 501}, "501 is greater than the maximum of 500 in config['page_size']"),
+    ({"run_numbers": []}, "[] should be non-empty in config['run_numbers']"),
+    ({"run_numbers": [0, -1]}, "-1 is less than the minimum of 0 in config['run_numbers'][1]"),
     ({"end_date": "2019-01-01T00:00:00Z"}, "end_date must not be before start_date"),
     ({"start_date": "yesterday"}, "start_date"),
     ({"api_url": "rev.example.com"}, "api_url"),
@@ -48,15 +46,10 @@ def test_bad_settings_fail_before_any_request(
 
 def test_the_cli_reports_bad_settings_and_exits(small_rev: EmulatorServer, tmp_path: Path) -> None:
     config = config_for(small_rev, page_size=5)
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    exe = Path(sys.executable).with_name("tap-vbrick-webcast")
-    proc = subprocess.run(
-        [str(exe), "--config", str(path)], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode != 0
-    assert "page_size must be between 50 and 500" in proc.stderr
-    assert proc.stdout == ""
+    output = run_cli(tap_executable("tap-vbrick-webcast"), config, tmp_path, timeout=60)
+    assert output.returncode != 0
+    assert "5 is less than the minimum of 50 in config['page_size']" in output.logs
+    assert output.messages == []
     assert len(small_rev.requests) == 0
 
 
@@ -73,3 +66,31 @@ def test_good_settings_with_either_login_pass(small_rev: EmulatorServer) -> None
         )
     )
     assert len(small_rev.requests) == 0
+
+
+def test_a_credential_rule_never_quotes_the_secret_or_the_password(
+    small_rev: EmulatorServer,
+) -> None:
+    # Both pairs: the "not both" rule fails on the whole config, which holds both secrets; a
+    # setting of the wrong type quotes its value, here the password.
+    config = config_for(
+        small_rev,
+        secret="s3cr3t-never-in-errors",
+        username="someone",
+        password="pa55-never-in-errors",
+        page_size="pa55-never-in-errors",
+    )
+    with pytest.raises(ConfigValidationError) as caught:
+        TapVbrickWebcast(config=config)
+    errors = caught.value.errors
+    assert any("not both" in error for error in errors), errors
+    assert any("in config['page_size']" in error for error in errors), errors
+    for text in (str(caught.value), *errors):
+        assert "s3cr3t-never-in-errors" not in text
+        assert "pa55-never-in-errors" not in text
+    assert len(small_rev.requests) == 0
+
+
+def test_discovery_needs_no_credentials() -> None:
+    tap = TapVbrickWebcast(config={}, validate_config=False)
+    assert len(tap.catalog_dict["streams"]) == 7

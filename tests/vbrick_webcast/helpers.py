@@ -1,16 +1,14 @@
-"""Run tap-vbrick-webcast in-process against the emulator and read what it wrote."""
+"""What the tap-vbrick-webcast tests share: the emulator's credentials, a config builder, the
+streams' keys, what a full sync must emit, and taps whose real-time pace tests can bear."""
 
 from __future__ import annotations
 
-import io
-import json
-from collections import defaultdict
-from contextlib import redirect_stdout
-from dataclasses import dataclass, field
+import time
 from typing import Any
 
 from emulators import EmulatorServer
 from emulators.vbrick.data import Catalog
+from tap_vbrick_webcast.client import REALTIME_CALLS_PER_SECOND, RequestPacer, RunResources
 from tap_vbrick_webcast.tap import TapVbrickWebcast
 
 API_KEY = "emulator-api-key"
@@ -36,6 +34,7 @@ KEYS = {
 
 
 def config_for(server: EmulatorServer, **overrides: Any) -> dict[str, Any]:
+    """The emulator's settings; an override of None leaves that setting out."""
     config: dict[str, Any] = {
         "api_url": server.url,
         "api_key": API_KEY,
@@ -46,59 +45,8 @@ def config_for(server: EmulatorServer, **overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in config.items() if v is not None}
 
 
-@dataclass
-class SyncResult:
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    error: BaseException | None = None
-
-    @property
-    def records(self) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for message in self.messages:
-            if message["type"] == "RECORD":
-                out[message["stream"]].append(message["record"])
-        return out
-
-    @property
-    def last_state(self) -> dict[str, Any] | None:
-        states = [m["value"] for m in self.messages if m["type"] == "STATE"]
-        return states[-1] if states else None
-
-    def bookmark(self, stream: str = "webcasts") -> Any:
-        state = self.last_state or {}
-        return state.get("bookmarks", {}).get(stream, {}).get("replication_key_value")
-
-
-def run_sync(
-    config: dict[str, Any],
-    state: dict[str, Any] | None = None,
-    *,
-    deselect: tuple[str, ...] = (),
-    expect_error: bool = False,
-) -> SyncResult:
-    """One sync; an exception is kept on the result (and re-raised unless expected)."""
-    result = SyncResult()
-    buffer = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    try:
-        with redirect_stdout(buffer):
-            tap = TapVbrickWebcast(config=config, state=state or {})
-            for name in deselect:
-                tap.streams[name].selected = False
-            tap.sync_all()
-    except Exception as exc:
-        result.error = exc
-        if not expect_error:
-            raise
-    finally:
-        buffer.flush()
-        buffer.seek(0)
-        result.messages = [json.loads(line) for line in buffer.read().splitlines() if line]
-    if expect_error and result.error is None:
-        raise AssertionError("the sync was expected to fail but succeeded")
-    return result
-
-
 def duplicates(records: list[dict[str, Any]], key: tuple[str, ...]) -> list[tuple]:
+    """Keys written more than once in a list of records (read back from a target, say)."""
     seen: set[tuple] = set()
     dups = []
     for record in records:
@@ -133,3 +81,33 @@ def expected_counts(server: EmulatorServer, runs: tuple[int, ...] = (0,)) -> dic
     counts["webcast_poll_results"] = sum(len(cat.polls(w, r) or []) for w in webcasts for r in runs)
     counts["webcast_questions"] = sum(len(cat.questions(w, r)) for w in webcasts for r in runs)
     return counts
+
+
+# -- taps whose real-time pace a test can wait for -----------------------------------------------
+
+
+class UnpacedTap(TapVbrickWebcast):
+    """The tap without Vbrick's real-time pace: Rev's own 429 answers pace it."""
+
+    def run_resources(self) -> RunResources:
+        resources = super().run_resources()
+        resources.realtime_pacer = RequestPacer(None)
+        return resources
+
+
+#: How much faster than the wall clock the real-time pacer's clock runs in FastPaceTap.
+PACE_SPEEDUP = 120.0
+
+
+class FastPaceTap(TapVbrickWebcast):
+    """The tap with Vbrick's real-time pace (2 calls a minute) kept on a clock 120 times the
+    wall clock's speed: 30 s of the pacer's time is 0.25 s of the test's."""
+
+    def run_resources(self) -> RunResources:
+        resources = super().run_resources()
+        resources.realtime_pacer = RequestPacer(
+            REALTIME_CALLS_PER_SECOND,
+            clock=lambda: time.monotonic() * PACE_SPEEDUP,
+            sleep=lambda seconds: time.sleep(seconds / PACE_SPEEDUP),
+        )
+        return resources

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_vbrick_webcast.timefmt import canonical_utc, plus_one_millisecond, timespan_seconds
+from tap_vbrick_webcast.values import canonical_utc, plus_one_millisecond, timespan_seconds
 
 
 @pytest.mark.parametrize(
