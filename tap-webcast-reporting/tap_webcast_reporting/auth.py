@@ -16,23 +16,14 @@ from lxml import etree
 from singer_sdk.authenticators import APIAuthenticatorBase
 
 from tap_webcast_reporting import api_names as names
-from tap_webcast_reporting.errors import WebcastsAPIError, describe
+from tap_webcast_reporting.errors import LoginError
+from tap_webcast_reporting.parsing import safe_xml_parser
 from tap_webcast_reporting.redaction import redact
+from tap_webcast_reporting.return_codes import SUCCESS, describe
 
 SESSION_LIFETIME = 2 * 3600.0
 RENEW_MARGIN = 300.0  # log in again this long before the two hours are up
 LOGIN_TRIES = 3
-
-
-class LoginError(WebcastsAPIError):
-    """The login was refused or could not be made."""
-
-
-def safe_xml_parser() -> etree.XMLParser:
-    """A parser that resolves no entity, loads no DTD and reaches no network."""
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False
-    )
 
 
 class WebcastsSession(APIAuthenticatorBase):
@@ -49,42 +40,42 @@ class WebcastsSession(APIAuthenticatorBase):
         logger: logging.Logger | None = None,
     ) -> None:
         super().__init__()
-        self._login_url = api_url.rstrip("/") + names.LOGIN_PATH
-        self._username = username
-        self._password = password
-        self._timeout = timeout
-        self._renew_after = max(lifetime - RENEW_MARGIN, lifetime / 2)
-        self._logged_in_at: float | None = None
-        self._lock = threading.Lock()
+        self.login_url = api_url.rstrip("/") + names.LOGIN_PATH
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.renew_after = max(lifetime - RENEW_MARGIN, lifetime / 2)
+        self.logged_in_at: float | None = None
+        self.lock = threading.Lock()
         self.logins = 0
         if logger is not None:
             self.logger = logger
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return (self._password, self.auth_params.get(names.SESSION_ID, ""))
+        return (self.password, self.auth_params.get(names.SESSION_ID, ""))
 
     def invalidate(self) -> None:
         """Forget the session: the next request logs in again (after a returnCode 11)."""
-        with self._lock:
-            self._logged_in_at = None
+        with self.lock:
+            self.logged_in_at = None
 
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        with self._lock:
+        with self.lock:
             if (
-                self._logged_in_at is None
-                or time.monotonic() - self._logged_in_at >= self._renew_after
+                self.logged_in_at is None
+                or time.monotonic() - self.logged_in_at >= self.renew_after
             ):
-                self._login()
+                self.login()
         return super().authenticate_request(request)
 
-    def _login(self) -> None:
+    def login(self) -> None:
         params = {
-            names.USERNAME: self._username,
-            names.PASSWORD: self._password,
+            names.USERNAME: self.username,
+            names.PASSWORD: self.password,
             names.VERSION: names.API_VERSION,
         }
-        response = self._get(params)
+        response = self.call_login(params)
         try:
             root = etree.fromstring(response.content, safe_xml_parser())
         except etree.XMLSyntaxError:
@@ -93,23 +84,23 @@ class WebcastsSession(APIAuthenticatorBase):
             ) from None
         code_text = (root.findtext("result/returnCode") or "").strip()
         code = int(code_text) if code_text.isdigit() else 0
-        if code != 1:
+        if code != SUCCESS:
             hint = " (check username and password)" if code in (0, 11) else ""
-            raise LoginError(f"login as {self._username!r} refused: {describe(code)}{hint}", code)
+            raise LoginError(f"login as {self.username!r} refused: {describe(code)}{hint}", code)
         user_id = (root.findtext("result/success/userid/value") or "").strip()
         session_id = (root.findtext("result/success/sessionid/value") or "").strip()
         if not user_id or not session_id:
             raise LoginError("login: the answer holds no user id or session id", code)
         self.auth_params = {names.USER_ID: user_id, names.SESSION_ID: session_id}
-        self._logged_in_at = time.monotonic()
+        self.logged_in_at = time.monotonic()
         self.logins += 1
-        self.logger.info("Logged in to webcasts.com as %r (login %d)", self._username, self.logins)
+        self.logger.info("Logged in to webcasts.com as %r (login %d)", self.username, self.logins)
 
-    def _get(self, params: dict[str, str]) -> requests.Response:
+    def call_login(self, params: dict[str, str]) -> requests.Response:
         """The login call, tried again on a network failure; errors never carry the URL."""
         for attempt in range(1, LOGIN_TRIES + 1):
             try:
-                response = requests.get(self._login_url, params=params, timeout=self._timeout)
+                response = requests.get(self.login_url, params=params, timeout=self.timeout)
             except requests.RequestException as exc:
                 reason = redact(str(exc), self.secrets)
                 if attempt == LOGIN_TRIES:

@@ -4,31 +4,30 @@ from __future__ import annotations
 
 import typing as t
 from datetime import UTC, date, datetime, timedelta
-from weakref import WeakKeyDictionary
 
 import requests
-from singer_sdk import Stream
+from singer_sdk import Stream, metrics
 
 from tap_webcast_reporting import api_names as names
 from tap_webcast_reporting import schemas
 from tap_webcast_reporting import values as v
-from tap_webcast_reporting.client import WebcastsStream, XmlListStream
+from tap_webcast_reporting.client import RunResources, WebcastsStream, XmlListStream, report_body
 from tap_webcast_reporting.errors import (
     EventNotAuthorizedError,
     QuotaReachedError,
     UnreadableReportError,
 )
 from tap_webcast_reporting.parsing import ReportHeader, csv_report, json_report, xml_report
-from tap_webcast_reporting.parsing.body import CHUNK, ReportBody
 from tap_webcast_reporting.records import ReportRecords
+from tap_webcast_reporting.return_codes import PER_EVENT_LIMIT
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
 PARSERS = {"xml": xml_report.parse, "json": json_report.parse, "csv": csv_report.parse}
 EXPIRED_REPEAT = timedelta(hours=48)  # one report per expired event per 48 hours
 QUOTA_RETRY_SECONDS = 60.0  # after a 61/62, ask again this much later (within the wait budget)
-PER_EVENT_LIMIT = 61  # "the maximum number of reports ... for an event"
 
 
 class TimezonesStream(XmlListStream):
@@ -89,11 +88,12 @@ class EventsStream(XmlListStream):
             seen.add(record["event_id"])
             yield record
         # The loop above ends after the last event's report streams have run.
-        if self._tap.events_left:
+        events_left = self.resources.events_left
+        if events_left:
             self.logger.warning(
                 "Report quota ended this run early: %d events left for the next run (%s)",
-                len(self._tap.events_left),
-                ", ".join(self._tap.events_left[:20]),
+                len(events_left),
+                ", ".join(events_left[:20]),
             )
         for missing in sorted(wanted - seen):
             self.logger.warning(
@@ -135,16 +135,6 @@ class EventReportsStream(WebcastsStream):
     schema = schemas.EVENT_REPORTS
     is_sorted = False
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._bodies: WeakKeyDictionary[requests.Response, ReportBody] = WeakKeyDictionary()
-
-    @property
-    def requests_session(self) -> requests.Session:
-        session = super().requests_session
-        session.stream = True  # the report is read as it arrives, never whole
-        return session
-
     @property
     def report_format(self) -> str:
         return str(self.config.get("report_format", "xml"))
@@ -177,25 +167,25 @@ class EventReportsStream(WebcastsStream):
         return params
 
     def response_head(self, response: requests.Response) -> bytes:
-        body = ReportBody(response.iter_content(CHUNK))
-        self._bodies[response] = body
-        return body.head
+        return report_body(response).head
 
     # The report ---------------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         assert context is not None
         event_id = str(context["event_id"])
-        quota = self._tap.report_quota
+        quota = self.resources.quota
         if quota.stopped:
-            self._tap.events_left.append(event_id)
+            self.resources.events_left.append(event_id)
             return
-        if not self._wants_report(context):
+        if not self.wants_report(context):
             return
-        self._tap.check_timezone()
+        self.resources.timezones.check()
+        # The quota answers (61/62) are the tap's own business rule, not a retry: wait within
+        # quota_wait_seconds and ask again, else skip the event or end the run cleanly.
         while True:
             try:
-                header, count = self.request_decorator(self._fetch_report)(context)
+                header, count = self.request_decorator(self.fetch_and_spool)(context)
                 break
             except QuotaReachedError as exc:
                 if exc.code is not None and quota.wait_left > 0:  # the API said 61/62
@@ -208,7 +198,7 @@ class EventReportsStream(WebcastsStream):
                     self.logger.warning("Skipping event %s until a later run: %s", event_id, exc)
                     return
                 quota.stopped = str(exc)
-                self._tap.events_left.append(event_id)
+                self.resources.events_left.append(event_id)
                 self.logger.warning(
                     "Report quota: %s. No more reports in this run; the state is saved and the "
                     "next run continues with the events left.",
@@ -235,7 +225,7 @@ class EventReportsStream(WebcastsStream):
             "latest_activity": context.get("latest_activity"),
         }
 
-    def _wants_report(self, context: Context) -> bool:
+    def wants_report(self, context: Context) -> bool:
         """Only events whose latest registration or session moved since their last report;
         an expired event at most once per 48 hours."""
         state = self.get_context_state(context)
@@ -258,27 +248,60 @@ class EventReportsStream(WebcastsStream):
                 return False
         return True
 
-    def _fetch_report(self, context: Context) -> tuple[ReportHeader, int]:
-        """Ask for the report once and spool its records (retried whole by the caller)."""
+    def fetch_and_spool(self, context: Context) -> tuple[ReportHeader, int]:
+        """Ask for the report once and spool its records: one unit, retried whole by the
+        caller (a report cut short is fetched again from its start)."""
         event_id = str(context["event_id"])
-        self._tap.report_quota.take(bool(context.get("is_expired")))
+        if not self.renewed_session:  # the call repeated after a new login is not a new report
+            self.resources.quota.take(bool(context.get("is_expired")))
         request = self.build_prepared_request(
             method="GET",
             url=self.get_url(context),
             params=self.get_url_params(context, None),
             headers=self.http_headers,
         )
-        wanted = {s.name for s in self.child_streams if s.selected}
-        spool = self._tap.spool
-        spool.start(event_id, wanted)
-        response = self._request(request, context)
+        spool = self.resources.spool
+        spool.start(event_id, {s.name for s in self.child_streams if s.selected})
         try:
-            body = self._bodies.pop(response, None) or ReportBody(response.iter_content(CHUNK))
-            tz = v.zone(str(self.config.get("timezone", "GMT")))
-            header: ReportHeader | None = None
-            records: ReportRecords | None = None
-            count = 0
-            for item in PARSERS[self.report_format](body, event_id, tz, self.logger):
+            response = self.requests_session.send(
+                self.authenticator(request), timeout=self.timeout, stream=True
+            )
+            try:
+                self.log_request_duration(response, context)
+                self.validate_response(response)
+                return self.spool_report(response, event_id)
+            finally:
+                response.close()
+        finally:
+            spool.finish()
+
+    def log_request_duration(self, response: requests.Response, context: Context) -> None:
+        """The http_request_duration metric the SDK writes for the requests it sends itself
+        (through the public singer_sdk.metrics), without the URL: it carries the session id."""
+        ok = response.status_code < 400
+        tags: dict[str, t.Any] = {
+            metrics.Tag.STREAM: self.name,
+            metrics.Tag.ENDPOINT: self.path,
+            metrics.Tag.HTTP_STATUS_CODE: response.status_code,
+            metrics.Tag.STATUS: metrics.Status.SUCCEEDED if ok else metrics.Status.FAILED,
+            metrics.Tag.CONTEXT: context,
+        }
+        duration = response.elapsed.total_seconds()
+        point = metrics.Point("timer", metrics.Metric.HTTP_REQUEST_DURATION, duration, tags)
+        metrics.log(self.metrics_logger, point)
+
+    def spool_report(self, response: requests.Response, event_id: str) -> tuple[ReportHeader, int]:
+        """Read the report as it arrives; its records go to the spool. The header and the
+        number of registrants are returned."""
+        spool = self.resources.spool
+        tz = v.zone(str(self.config.get("timezone", "GMT")))
+        header: ReportHeader | None = None
+        records: ReportRecords | None = None
+        count = 0
+        try:
+            for item in PARSERS[self.report_format](
+                report_body(response), event_id, tz, self.logger
+            ):
                 if isinstance(item, ReportHeader):
                     header, records = item, ReportRecords(event_id, item)
                     for name, record in records.header_records():
@@ -292,9 +315,6 @@ class EventReportsStream(WebcastsStream):
             raise type(exc)(
                 f"event {event_id}: the report was cut off ({type(exc).__name__})"
             ) from None
-        finally:
-            response.close()
-            spool.finish()
         return header or ReportHeader(), count
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
@@ -307,9 +327,13 @@ class ReportPartStream(Stream):
     parent_stream_type = EventReportsStream
     state_partitioning_keys: t.ClassVar[list[str]] = []
 
+    def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
+        super().__init__(tap, **kwargs)
+        self.resources = resources
+
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         assert context is not None
-        yield from self._tap.spool.read(self.name, str(context["event_id"]))  # type: ignore[attr-defined]
+        yield from self.resources.spool.read(self.name, str(context["event_id"]))
 
 
 class RegistrationQuestionsStream(ReportPartStream):
@@ -354,7 +378,7 @@ class SurveyResponsesStream(ReportPartStream):
     schema = schemas.SURVEY_RESPONSES
 
 
-STREAM_TYPES: list[type[Stream]] = [
+STREAM_TYPES: tuple[type[WebcastsStream] | type[ReportPartStream], ...] = (
     TimezonesStream,
     EventsStream,
     EventReportsStream,
@@ -365,4 +389,4 @@ STREAM_TYPES: list[type[Stream]] = [
     ViewingSessionsStream,
     QuestionsStream,
     SurveyResponsesStream,
-]
+)

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from testkit import assert_no_secret
+from webcast_reporting.helpers import SECRETS_SEEN
 
 from emulators import EmulatorServer
 from emulators.webcasts import DEFAULT_PASSWORD
-
-from .helpers import SECRETS_SEEN
 
 
 @pytest.fixture(scope="module")

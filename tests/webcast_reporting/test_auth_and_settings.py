@@ -3,17 +3,22 @@ stopping the tap before its first request."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
 import requests
+from singer_sdk.exceptions import ConfigValidationError
+from testkit import assert_no_secret, run_cli
+from webcast_reporting.helpers import TAP, config, printed, seen
 
 from emulators import EmulatorServer, Fault
 from emulators.webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tap_webcast_reporting import auth
-from tap_webcast_reporting.auth import LoginError, WebcastsSession
-
-from .helpers import config, run_tap
+from tap_webcast_reporting.auth import WebcastsSession
+from tap_webcast_reporting.errors import LoginError
+from tap_webcast_reporting.tap import TapWebcastReporting
 
 
 class Clock:
@@ -59,8 +64,8 @@ def test_session_is_renewed_before_its_two_hours_are_up(
 def test_expired_session_mid_sync_logs_in_again(tmp_path: Path, server: EmulatorServer) -> None:
     before = server.state.logins
     server.state.answer_code(11, "/eventlist")  # the session died between two calls
-    run = run_tap(tmp_path, config(server.url, event_ids=["2227117"]))
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = seen(run_cli(TAP, config(server.url, event_ids=["2227117"]), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
     assert server.state.logins - before == 2
     assert run.log_lines("session refused; logging in again")
 
@@ -69,11 +74,11 @@ def test_wrong_password_is_a_clear_error_without_the_password(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     wrong = "Wr0ng-Secret-Value"
-    run = run_tap(tmp_path, config(server.url, password=wrong))
+    run = seen(run_cli(TAP, config(server.url, password=wrong), tmp_path))
     assert run.returncode != 0
-    assert "login as 'emulator-user' refused: returnCode 0" in run.stderr
-    assert "check username and password" in run.stderr
-    assert wrong not in run.stdout + run.stderr
+    assert "login as 'emulator-user' refused: returnCode 0" in run.logs
+    assert "check username and password" in run.logs
+    assert wrong not in printed(run)
     assert not server.requests.matching("/reporting/")
 
 
@@ -110,9 +115,9 @@ def test_bad_settings_stop_the_tap_before_any_request(
 ) -> None:
     cfg = config(server.url, **settings)
     cfg = {k: v for k, v in cfg.items() if v is not None}
-    run = run_tap(tmp_path, cfg)
+    run = seen(run_cli(TAP, cfg, tmp_path))
     assert run.returncode != 0
-    assert message in run.stderr
+    assert message in run.logs
     assert len(server.requests) == 0
 
 
@@ -122,7 +127,57 @@ def test_time_zone_the_api_does_not_offer_stops_before_any_report(
     import emulators.webcasts.app as webcasts_app
 
     monkeypatch.setattr(webcasts_app, "TIMEZONES", frozenset({"GMT", "US/Eastern"}))
-    run = run_tap(tmp_path, config(server.url, timezone="Europe/Paris"))
+    run = seen(run_cli(TAP, config(server.url, timezone="Europe/Paris"), tmp_path))
     assert run.returncode != 0
-    assert "timezone 'Europe/Paris' is not one of the 2 time zones the API offers" in run.stderr
+    assert "timezone 'Europe/Paris' is not one of the 2 time zones the API offers" in run.logs
     assert not server.requests.matching("report/")
+
+
+def test_settings_errors_never_hold_the_password(tmp_path: Path, server: EmulatorServer) -> None:
+    both = config(
+        server.url, include_domains=["a.com"], exclude_domains=["b.com"], max_reports_per_hour=0
+    )
+    run = seen(run_cli(TAP, both, tmp_path))
+    assert run.returncode != 0
+    assert "include_domains and exclude_domains cannot be used together" in run.logs
+    assert "max_reports_per_hour must be at least 1" in run.logs  # every problem at once
+    assert_no_secret(printed(run), DEFAULT_PASSWORD)
+    assert len(server.requests) == 0
+    with pytest.raises(ConfigValidationError) as failure:
+        TapWebcastReporting(config=both)
+    assert_no_secret(str(failure.value) + "\n".join(failure.value.errors), DEFAULT_PASSWORD)
+    # A password of the wrong type is named by its setting, its value masked.
+    number = 1234567890123
+    with pytest.raises(ConfigValidationError) as failure:
+        TapWebcastReporting(config=config(server.url, password=number))
+    errors = "\n".join(failure.value.errors)
+    assert "is not of type 'string' in config['password']" in errors
+    assert str(number) not in errors
+
+
+def test_discovery_needs_no_settings(tmp_path: Path) -> None:
+    config_path = tmp_path / "config.json"
+    config_path.write_text("{}")
+    proc = subprocess.run(
+        [TAP, "--config", str(config_path), "--discover"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    streams = {entry["tap_stream_id"] for entry in json.loads(proc.stdout)["streams"]}
+    assert {"timezones", "events", "event_reports", "registrants"} <= streams
+
+
+def test_no_metric_line_holds_the_session_id(tmp_path: Path, server: EmulatorServer) -> None:
+    run = seen(run_cli(TAP, config(server.url, event_ids=["2227117"]), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
+    metrics = run.log_lines("METRIC")
+    durations = [line for line in metrics if "http_request_duration" in line]
+    for stream in ("timezones", "events", "event_reports"):
+        assert [line for line in durations if f'"stream":"{stream}"' in line], stream
+    for line in metrics:
+        assert "si=" not in line
+        assert "?" not in line
+    for _ui, si in server.state.sessions:
+        assert_no_secret(printed(run), si)

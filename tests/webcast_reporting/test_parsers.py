@@ -6,14 +6,14 @@ import logging
 from pathlib import Path
 
 import pytest
+from testkit import run_cli
+from webcast_reporting.helpers import TAP, config, seen
 
 from emulators import EmulatorServer, Fault
 from tap_webcast_reporting.errors import BrokenReportError, UnreadableReportError
 from tap_webcast_reporting.parsing import ParsedViewer, xml_report
 from tap_webcast_reporting.parsing.body import ReportBody
 from tap_webcast_reporting.values import local_to_utc, zone
-
-from .helpers import config, run_tap
 
 HEAD = b'<convey_api version="2.0"><result><returnCode>1</returnCode><report_data>\n<viewers>\n'
 TAIL = b"</viewers>\n</report_data></result></convey_api>\n"
@@ -83,8 +83,8 @@ def test_an_unreadable_report_skips_its_event_and_the_sync_goes_on(
             content_type="application/xml",
         )
     )
-    run = run_tap(tmp_path, config(server.url, event_ids=["2227117", "2227118"]))
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = seen(run_cli(TAP, config(server.url, event_ids=["2227117", "2227118"]), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
     assert {r["event_id"] for r in run.records["event_reports"]} == {"2227118"}
     errors = run.log_lines("Skipping event 2227117 until the next run")
     assert errors

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from emulators import EmulatorServer
+from testkit import run_cli
+from webcast_reporting.helpers import TAP, config, seen
 
-from .helpers import config, run_tap
+from emulators import EmulatorServer
 
 EVENTS = ["123456", "2227117", "2227118"]
 EXPIRED = "2227119"
@@ -22,13 +23,13 @@ def test_hourly_limit_ends_the_run_cleanly_and_the_next_run_continues(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     cfg = config(server.url, event_ids=EVENTS, max_reports_per_hour=2)
-    first = run_tap(tmp_path, cfg)
-    assert first.returncode == 0, first.stderr[-2000:]
+    first = seen(run_cli(TAP, cfg, tmp_path))
+    assert first.returncode == 0, first.logs[-2000:]
     assert reported(server) == EVENTS[:2]  # the third is never sent to be refused
     assert first.log_lines("2 reports an hour reached")
     assert first.log_lines("1 events left for the next run (2227118)")
-    second = run_tap(tmp_path, cfg, state=first.state)
-    assert second.returncode == 0, second.stderr[-2000:]
+    second = seen(run_cli(TAP, cfg, tmp_path, state=first.state))
+    assert second.returncode == 0, second.logs[-2000:]
     assert reported(server) == EVENTS  # each event asked for exactly once over both runs
     assert {r["event_id"] for r in second.records["event_reports"]} == {"2227118"}
     emails = first.keys("registrants", "event_id", "email") + second.keys(
@@ -43,16 +44,16 @@ def test_api_quota_answer_ends_cleanly_with_state_saved(
 ) -> None:
     server.state.answer_code(62, "/report/", event_id="2227117")
     cfg = config(server.url, event_ids=EVENTS)
-    first = run_tap(tmp_path, cfg)
-    assert first.returncode == 0, first.stderr[-2000:]
+    first = seen(run_cli(TAP, cfg, tmp_path))
+    assert first.returncode == 0, first.logs[-2000:]
     assert reported(server) == ["123456", "2227117"]
     assert first.log_lines("returnCode 62")
-    partitions = first.state["bookmarks"]["event_reports"]["partitions"]  # type: ignore[index]
+    partitions = first.state["bookmarks"]["event_reports"]["partitions"]
     assert [p["context"]["event_id"] for p in partitions if "replication_key_value" in p] == [
         "123456"
     ]
-    second = run_tap(tmp_path, cfg, state=first.state)
-    assert second.returncode == 0, second.stderr[-2000:]
+    second = seen(run_cli(TAP, cfg, tmp_path, state=first.state))
+    assert second.returncode == 0, second.logs[-2000:]
     assert reported(server) == ["123456", "2227117", "2227117", "2227118"]
 
 
@@ -60,8 +61,10 @@ def test_api_quota_answer_is_waited_out_within_the_budget(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     server.state.answer_code(61, "/report/", event_id="2227117")
-    run = run_tap(tmp_path, config(server.url, event_ids=["2227117"], quota_wait_seconds=1))
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = seen(
+        run_cli(TAP, config(server.url, event_ids=["2227117"], quota_wait_seconds=1), tmp_path)
+    )
+    assert run.returncode == 0, run.logs[-2000:]
     assert reported(server) == ["2227117", "2227117"]
     assert len(run.records["registrants"]) == 12
     assert run.log_lines("asking again in 1 s")
@@ -69,8 +72,8 @@ def test_api_quota_answer_is_waited_out_within_the_budget(
 
 def test_unchanged_events_are_not_reported_again(tmp_path: Path, server: EmulatorServer) -> None:
     cfg = config(server.url, event_ids=EVENTS)
-    first = run_tap(tmp_path, cfg)
-    second = run_tap(tmp_path, cfg, state=first.state)
+    first = seen(run_cli(TAP, cfg, tmp_path))
+    second = seen(run_cli(TAP, cfg, tmp_path, state=first.state))
     assert second.returncode == 0
     assert reported(server) == EVENTS
     assert "event_reports" not in second.records
@@ -81,33 +84,33 @@ def test_expired_events_use_their_own_request_once_per_48_hours(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     cfg = config(server.url, event_ids=[EXPIRED], include_expired=True)
-    first = run_tap(tmp_path, cfg)
-    assert first.returncode == 0, first.stderr[-2000:]
+    first = seen(run_cli(TAP, cfg, tmp_path))
+    assert first.returncode == 0, first.logs[-2000:]
     assert [r.path for r in server.requests.matching("report/")] == [
         "/api/reporting/expiredreport/xml"
     ]
     assert len(first.records["registrants"]) == 12
-    partition = first.state["bookmarks"]["event_reports"]["partitions"][0]  # type: ignore[index]
+    partition = first.state["bookmarks"]["event_reports"]["partitions"][0]
     assert partition["expired_report_at"].endswith("Z")
 
     # Even if the event list says it moved, the API allows one report per 48 hours.
     recent = {"context": {"event_id": EXPIRED}, "expired_report_at": _ago(hours=47)}
-    second = run_tap(tmp_path, cfg, state=_state(recent))
+    second = seen(run_cli(TAP, cfg, tmp_path, state=_state(recent)))
     assert second.returncode == 0
     assert len(server.requests.matching("report/")) == 1
     assert second.log_lines("one report per 48 hours")
 
     old = {"context": {"event_id": EXPIRED}, "expired_report_at": _ago(hours=49)}
     server.state.quotas._expired_last.clear()  # the emulator's clock has not moved 48 hours
-    third = run_tap(tmp_path, cfg, state=_state(old))
-    assert third.returncode == 0, third.stderr[-2000:]
+    third = seen(run_cli(TAP, cfg, tmp_path, state=_state(old)))
+    assert third.returncode == 0, third.logs[-2000:]
     assert len(server.requests.matching("report/")) == 2
 
 
 def test_expired_events_are_left_out_unless_asked_for(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
-    run = run_tap(tmp_path, config(server.url, event_ids=[EXPIRED, "2227117"]))
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EXPIRED, "2227117"]), tmp_path))
     assert run.returncode == 0
     assert reported(server) == ["2227117"]
     assert run.log_lines("Event 2227119 is expired and include_expired is off")
@@ -123,8 +126,8 @@ def _state(partition: dict) -> dict:
 
 def test_per_event_limit_skips_only_that_event(tmp_path: Path, server: EmulatorServer) -> None:
     server.state.answer_code(61, "/report/", event_id="2227117")
-    run = run_tap(tmp_path, config(server.url, event_ids=EVENTS))
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = seen(run_cli(TAP, config(server.url, event_ids=EVENTS), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
     assert reported(server) == EVENTS
     assert {r["event_id"] for r in run.records["event_reports"]} == {"123456", "2227118"}
     assert run.log_lines("Skipping event 2227117 until a later run")

@@ -5,17 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from emulators import EmulatorServer
+from testkit import TapOutput, run_cli
+from webcast_reporting.helpers import TAP, config, seen
 
-from .helpers import TapRun, config, run_tap
+from emulators import EmulatorServer
 
 SAMPLE = "123456"
 STANDARD = ("firstname", "lastname", "company", "email", "source_track_id")
 
 
-def sync(tmp_path: Path, server: EmulatorServer, **settings: Any) -> TapRun:
-    run = run_tap(tmp_path, config(server.url, **settings))
-    assert run.returncode == 0, run.stderr[-3000:]
+def sync(tmp_path: Path, server: EmulatorServer, **settings: Any) -> TapOutput:
+    run = seen(run_cli(TAP, config(server.url, **settings), tmp_path))
+    assert run.returncode == 0, run.logs[-3000:]
     return run
 
 
@@ -86,7 +87,7 @@ def test_page_xml_sample_parses_into_six_registrants_with_every_part(
         assert len(set(run.keys(stream, *keys))) == len(run.records[stream])
 
 
-def comparable(run: TapRun) -> dict[str, Any]:
+def comparable(run: TapOutput) -> dict[str, Any]:
     """What every format carries: registrants (standard fields, answers by label), sessions,
     Q&A and survey answers by survey name."""
     return {
@@ -192,7 +193,7 @@ def test_filters_and_date_range_are_sent_as_the_api_names_them(tmp_path: Path) -
         assert registrant["email"].endswith((".com", ".example"))
 
 
-def _filtered_sync(tmp_path: Path, server: EmulatorServer) -> tuple[TapRun, dict[str, Any]]:
+def _filtered_sync(tmp_path: Path, server: EmulatorServer) -> tuple[TapOutput, dict[str, Any]]:
     run = sync(
         tmp_path,
         server,

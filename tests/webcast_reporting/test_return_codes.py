@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from testkit import run_cli
+from webcast_reporting.helpers import TAP, config, seen
 
 from emulators import EmulatorServer, Fault
-
-from .helpers import config, run_tap
 
 EVENT = "2227117"
 OTHER = "2227118"
@@ -28,13 +28,13 @@ def test_code_10_skips_the_event_with_a_warning_and_goes_on(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     server.state.answer_code(10, "/report/", event_id=EVENT)
-    run = run_tap(tmp_path, config(server.url, event_ids=[EVENT, OTHER]))
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT, OTHER]), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
     assert {r["event_id"] for r in run.records["event_reports"]} == {OTHER}
     warning = run.log_lines("Skipping event 2227117")
     assert warning
     assert "returnCode 10" in warning[0]
-    partitions = run.state["bookmarks"]["event_reports"]["partitions"]  # type: ignore[index]
+    partitions = run.state["bookmarks"]["event_reports"]["partitions"]
     bookmarked = [p["context"]["event_id"] for p in partitions if "replication_key_value" in p]
     assert bookmarked == [OTHER]  # the skipped event is asked for again next run
 
@@ -44,8 +44,8 @@ def test_code_11_logs_in_again_once_and_the_report_succeeds(
 ) -> None:
     logins = server.state.logins
     server.state.answer_code(11, "/report/")
-    run = run_tap(tmp_path, config(server.url, event_ids=[EVENT]))
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT]), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
     assert len(run.records["registrants"]) == 12
     assert server.state.logins - logins == 2
     assert len(server.requests.matching("/report/")) == 2
@@ -55,10 +55,10 @@ def test_code_11_right_after_a_new_login_is_an_error(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     server.state.answer_code(11, "/report/", times=2)
-    run = run_tap(tmp_path, config(server.url, event_ids=[EVENT]))
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT]), tmp_path))
     assert run.returncode != 0
-    assert "event 2227117" in run.stderr
-    assert "right after a new login" in run.stderr
+    assert "event 2227117" in run.logs
+    assert "right after a new login" in run.logs
     assert len(server.requests.matching("/report/")) == 2  # never a loop of logins
 
 
@@ -67,8 +67,8 @@ def test_codes_50_and_60_are_retried_with_backoff(
     tmp_path: Path, server: EmulatorServer, code: int
 ) -> None:
     server.state.answer_code(code, "/report/", times=2)
-    run = run_tap(tmp_path, config(server.url, event_ids=[EVENT]))
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT]), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
     assert len(run.records["registrants"]) == 12
     assert len(server.requests.matching("/report/")) == 3
     assert len(run.log_lines(f"returnCode {code}")) == 2
@@ -78,10 +78,10 @@ def test_code_50_that_persists_ends_after_the_configured_tries(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     server.state.answer_code(50, "/report/", times=None)
-    run = run_tap(tmp_path, config(server.url, event_ids=[EVENT], retry_max_tries=3))
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT], retry_max_tries=3), tmp_path))
     assert run.returncode != 0
     assert len(server.requests.matching("/report/")) == 3
-    assert "not available" in run.stderr
+    assert "not available" in run.logs
 
 
 @pytest.mark.parametrize(("code", "meaning"), sorted(FATAL.items()))
@@ -90,10 +90,10 @@ def test_fatal_codes_stop_with_the_event_and_the_meaning(
     tmp_path: Path, server: EmulatorServer, code: int, meaning: str, fmt: str
 ) -> None:
     server.state.answer_code(code, "/report/")
-    run = run_tap(tmp_path, config(server.url, event_ids=[EVENT], report_format=fmt))
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT], report_format=fmt), tmp_path))
     assert run.returncode != 0
-    errors = [line for line in run.stderr.splitlines() if f"returnCode {code}" in line]
-    assert errors, run.stderr[-2000:]
+    errors = [line for line in run.logs.splitlines() if f"returnCode {code}" in line]
+    assert errors, run.logs[-2000:]
     assert "event 2227117" in errors[0]
     assert meaning in errors[0]
     assert len(server.requests.matching("/report/")) == 1  # never retried
@@ -106,17 +106,17 @@ def test_success_is_the_return_code_whatever_the_http_status(
     server.faults.add(
         Fault("status", path="/report/", status=200, body=body, content_type="application/xml")
     )
-    run = run_tap(tmp_path, config(server.url, event_ids=[EVENT]))
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT]), tmp_path))
     assert run.returncode != 0
-    assert "returnCode 72" in run.stderr
+    assert "returnCode 72" in run.logs
 
 
 def test_a_cut_report_is_fetched_again_and_nothing_is_emitted_twice(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     server.faults.add(Fault("malformed", path="/report/"))
-    run = run_tap(tmp_path, config(server.url, event_ids=[EVENT]))
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT]), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
     emails = [r["email"] for r in run.records["registrants"]]
     assert len(emails) == 12 == len(set(emails))
     assert len(server.requests.matching("/report/")) == 2
@@ -127,6 +127,6 @@ def test_a_dropped_connection_on_the_event_list_is_retried(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
     server.faults.add(Fault("drop", path="/eventlist"))
-    run = run_tap(tmp_path, config(server.url, event_ids=[EVENT]))
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT]), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
     assert len(server.requests.matching("/eventlist")) == 2

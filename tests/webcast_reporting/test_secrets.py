@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from testkit import assert_no_secret
+from testkit import assert_no_secret, run_cli
+from webcast_reporting.helpers import SECRETS_SEEN, TAP, config, printed, seen
 
 from emulators import EmulatorServer, Fault
 from emulators.webcasts import DEFAULT_PASSWORD
 from tap_webcast_reporting.redaction import RedactingFilter, redact
-
-from .helpers import SECRETS_SEEN, config, run_tap
 
 
 def test_debug_run_through_retries_and_errors_never_prints_the_password(
@@ -22,13 +21,11 @@ def test_debug_run_through_retries_and_errors_never_prints_the_password(
     server.faults.add(Fault("status", path="/eventlist", status=503))  # the SDK's backoff
     server.state.answer_code(11, "/report/")  # a new login mid-sync
     server.state.answer_code(72, "/report/")  # and a fatal error at the end
-    run = run_tap(
-        tmp_path,
-        config(server.url, event_ids=["2227117"]),
-        env={"LOGLEVEL": "DEBUG"},
+    run = seen(
+        run_cli(TAP, config(server.url, event_ids=["2227117"]), tmp_path, env={"LOGLEVEL": "DEBUG"})
     )
     assert run.returncode != 0
-    output = run.stdout + run.stderr
+    output = printed(run)
     assert "DEBUG" in output
     assert "returnCode 72" in output
     assert "Login attempt 1 failed" in output

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 from singer_sdk.testing import get_tap_test_class
 from testkit import start_emulator
+from webcast_reporting.helpers import config
 
 from tap_webcast_reporting.tap import TapWebcastReporting
-
-from .helpers import config
 
 EMULATOR = start_emulator("webcasts", size=8, events=2, expired_events=1)
 

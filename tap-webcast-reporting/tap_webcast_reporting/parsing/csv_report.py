@@ -13,10 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tap_webcast_reporting import values as v
-from tap_webcast_reporting.errors import error_for
 from tap_webcast_reporting.parsing.body import ReportBody
 from tap_webcast_reporting.parsing.flat_rows import SESSIONS, Layout, session
 from tap_webcast_reporting.parsing.model import ReportHeader, ReportItem
+from tap_webcast_reporting.return_codes import error_for
 
 
 def _lines(body: ReportBody) -> Iterator[str]:
