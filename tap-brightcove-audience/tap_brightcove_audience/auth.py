@@ -18,14 +18,25 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 DEFAULT_TOKEN_SECONDS = 300  # Brightcove's documented token lifetime
 REFRESH_MARGIN_SECONDS = 30.0  # fetch a new token this long before the old one expires
 REFRESH_MARGIN_SHARE = 0.1  # ...or this share of the lifetime, for short-lived tokens
-TOKEN_TIMEOUT_SECONDS = 60
+DEFAULT_TIMEOUT_SECONDS = 60  # request_timeout's default
 MAX_MESSAGE_CHARS = 300
 
 
 class BrightcoveAuthenticator(OAuthAuthenticator):
-    """``POST oauth_url`` with Basic client_id:client_secret and grant_type=client_credentials."""
+    """``POST oauth_url`` with Basic client_id:client_secret and grant_type=client_credentials.
 
-    def __init__(self, *, client_id: str, client_secret: str, auth_endpoint: str) -> None:
+    The token call is made while a stream's request is sent, inside that request's retries
+    (client.py): throttling and server errors are a RetriableAPIError, a network failure is left
+    to the retries, refused credentials are a FatalAPIError. No retry loop of its own."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        auth_endpoint: str,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
         super().__init__(
             client_id=client_id,
             client_secret=client_secret,
@@ -34,6 +45,7 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
         )
         # The token calls' own session (the SDK's OAuthAuthenticator keeps a private one).
         self.session = requests.Session()
+        self.timeout = timeout  # request_timeout, as for every request
         self.tokens_fetched = 0
 
     @classmethod
@@ -43,6 +55,7 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
             client_id=config.get("client_id") or "",
             client_secret=config.get("client_secret") or "",
             auth_endpoint=config.get("oauth_url") or "",
+            timeout=config.get("request_timeout") or DEFAULT_TIMEOUT_SECONDS,
         )
 
     @property
@@ -64,14 +77,15 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
 
     def update_access_token(self) -> None:
         """Fetch a token. Refused credentials end the sync with a message that names the
-        settings; throttling and server errors are retried by the stream's backoff."""
+        settings; throttling, server errors and network failures are retried by the request
+        being sent (the stream's retry contract)."""
         self.logger.info("Requesting a new Brightcove access token")
         requested_at = datetime.now(UTC)
         response = self.session.post(
             self.auth_endpoint,
             auth=(self.client_id or "", self.client_secret or ""),
             data=self.oauth_request_body,
-            timeout=TOKEN_TIMEOUT_SECONDS,
+            timeout=self.timeout,
         )
         status = response.status_code
         if status == 429 or status >= 500:

@@ -4,8 +4,11 @@ resources. Each account is a partition, so each has its own bookmark."""
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import random
+import re
+import threading
 import time
 import typing as t
 from collections.abc import Callable, Generator, Iterable
@@ -22,16 +25,62 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
 
 from tap_brightcove_audience.auth import BrightcoveAuthenticator
-from tap_brightcove_audience.errors import PaginationError
+from tap_brightcove_audience.errors import (
+    NoAnswerError,
+    PaginationError,
+    RetriesExhaustedError,
+    RetryAtOnceError,
+)
 from tap_brightcove_audience.keys import record_key
 from tap_brightcove_audience.pagination import CountedOffsetPaginator
 from tap_brightcove_audience.values import epoch_ms, to_utc_ms
 
 if t.TYPE_CHECKING:
+    from backoff.types import Details
     from singer_sdk import Tap
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_MESSAGE_CHARS = 300
+#: The longest wait between two tries when the API sends no Retry-After.
+RETRY_WAIT_CAP_SECONDS = 60.0
+#: Exponential waits are lengthened by up to this share, so that clients do not retry in step.
+RETRY_JITTER = 0.1
+#: Failures of the connection itself (the SDK retries the same list).
+NETWORK_FAILURES = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    ConnectionResetError,
+)
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
+
+
+class RequestPacer:
+    """At most ``per_second`` requests a second, across every stream of one run (None: no
+    pacing). Thread-safe, so that requests in flight at once share it."""
+
+    def __init__(
+        self,
+        per_second: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = self.clock()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            self.sleep(start - now)
 
 
 class StateSink(t.Protocol):
@@ -45,6 +94,8 @@ class RunResources:
     """What one run of the tap shares across its streams: made once by the Tap
     (tap.py, discover_streams) and handed to every stream's constructor."""
 
+    #: max_requests_per_second, across both streams and every account.
+    pacer: RequestPacer
     #: The one token holder, so that both streams use one token.
     authenticator: BrightcoveAuthenticator
     #: The Tap's public state_writer: the state is written there before a fatal error.
@@ -52,6 +103,45 @@ class RunResources:
     #: When the sync started: the ``to`` of every request, so that records changing while we
     #: page leave the window instead of shifting pages under us (the next sync reads them).
     sync_started: datetime
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """Retry-After as delay seconds or an HTTP date; None when absent or unreadable."""
+    raw = (response.headers.get("Retry-After") or "").strip() if response is not None else ""
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def no_answer(exc: BaseException) -> NoAnswerError:
+    """A network failure as a retriable error naming method, host and path (never the query,
+    which may hold a session id or a password)."""
+    request = getattr(exc, "request", None)
+    url = str(getattr(request, "url", "") or "")
+    parts = urlsplit(url)
+    where = f"{getattr(request, 'method', None) or 'GET'} {parts.netloc}{parts.path}"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        what = "could not connect in time (request_timeout)"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        what = "no answer in time (request_timeout)"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError | ConnectionResetError):
+        what = "the answer was cut off"
+    elif isinstance(exc, requests.exceptions.ContentDecodingError):
+        what = "the answer could not be decoded"
+    else:
+        found = _ERRNO_TEXT.search(str(exc))
+        what = f"could not connect ({found[1].strip()})" if found else "could not connect"
+    return NoAnswerError(f"{where}: {what}", url)
 
 
 class BrightcoveStream(RESTStream[int]):
@@ -66,14 +156,6 @@ class BrightcoveStream(RESTStream[int]):
 
     is_sorted = True  # requested sorted ascending on the replication key
 
-    # Retries: exponential from BACKOFF_BASE_SECONDS up to BACKOFF_CAP_SECONDS, or what
-    # Retry-After says (up to RETRY_AFTER_CAP_SECONDS); MAX_TRIES attempts in all, about four
-    # minutes of waiting, well beyond the API's throttling window.
-    BACKOFF_BASE_SECONDS: ClassVar[float] = 1.0
-    BACKOFF_CAP_SECONDS: ClassVar[float] = 60.0
-    RETRY_AFTER_CAP_SECONDS: ClassVar[float] = 300.0
-    MAX_TRIES: ClassVar[int] = 10
-
     def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
         super().__init__(tap, **kwargs)
         self.resources = resources
@@ -82,6 +164,19 @@ class BrightcoveStream(RESTStream[int]):
         # Whether the state holds something not yet saved that a fatal error must not lose:
         # a record emitted, or a partition finished.
         self.progress_to_save = False
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config["request_timeout"])
+
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        # SDK 0.54 also authenticates while preparing, outside its retries: a token or login
+        # call failing there ends the sync at once. Here credentials are applied only when the
+        # request is sent (the SDK's send applies self.authenticator to each try), so they are
+        # inside the retry contract like any call.
+        request = requests.Request(*args, **kwargs)
+        request.headers.setdefault("User-Agent", self.user_agent)
+        return self.requests_session.prepare_request(request)
 
     # -- where and how ---------------------------------------------------------------------
     @property
@@ -157,7 +252,8 @@ class BrightcoveStream(RESTStream[int]):
         self.refreshed_after_401 = False
 
     def handle_unauthorized(self, response: requests.Response) -> None:
-        """First 401: drop the token and retry with a new one. Second in a row: stop."""
+        """First 401: drop the token and ask again at once with a new one. Second in a row:
+        stop (a refused token is never a reason to wait)."""
         if self.refreshed_after_401:
             msg = (
                 self.response_error_message(response)
@@ -168,7 +264,7 @@ class BrightcoveStream(RESTStream[int]):
         self.refreshed_after_401 = True
         self.authenticator.invalidate()
         self.logger.warning("%s: token refused (401), fetching a new one", self.name)
-        raise RetriableAPIError(self.response_error_message(response), response)
+        raise RetryAtOnceError(self.response_error_message(response), response)
 
     def response_error_message(self, response: requests.Response) -> str:
         """The API's error_code and message, the account path: never the query or headers."""
@@ -258,57 +354,84 @@ class BrightcoveStream(RESTStream[int]):
             raise PaginationError(msg)
         self.last_value[account] = value
 
-    # -- retries ---------------------------------------------------------------------------
+    # -- the retry contract (identical in the four taps) -----------------------------------------
+
     def backoff_max_tries(self) -> int:
-        return self.MAX_TRIES
-
-    def backoff_wait_generator(self) -> Generator[float, Any, None]:
-        """Waits computed from each failure: Retry-After when given, else exponential."""
-        failure = yield 0.0
-        attempt = 0
-        while True:
-            attempt += 1
-            failure = yield self.retry_wait(failure, attempt)
-
-    def retry_wait(self, failure: Any, attempt: int) -> float:
-        response = getattr(failure, "response", None)
-        if isinstance(failure, RetriableAPIError) and response is not None:
-            if response.status_code == 401:
-                return 0.0
-            if (after := _retry_after_seconds(response)) is not None:
-                return min(after, self.RETRY_AFTER_CAP_SECONDS)
-        return min(self.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1), self.BACKOFF_CAP_SECONDS)
+        return 1_000  # the retry budget ends the retries, not a count of tries
 
     def backoff_jitter(self, value: float) -> float:
-        # Never shorter than asked (Retry-After is a minimum); up to 10% longer.
-        return value + random.uniform(0, value * 0.1)
+        return value  # the wait generator adds jitter to its own waits, never to a Retry-After
 
-    def backoff_handler(self, details: Any) -> None:
-        failure = details.get("exception")
+    def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
+        """The waits between the tries of one request: 0 after renewed credentials, what
+        Retry-After asks, else exponential from retry_initial_wait_seconds (up to 60 s, plus up
+        to 10 %). It ends, and the request fails for good, when the next wait would end past
+        retry_budget_seconds since the first try."""
+        budget = float(self.config["retry_budget_seconds"])
+        first = float(self.config["retry_initial_wait_seconds"])
+        started = time.monotonic()
+        failure = yield 0.0  # backoff primes the generator before the first try
+        for attempt in itertools.count():
+            if isinstance(failure, RetryAtOnceError):
+                wait = 0.0
+            elif (asked := retry_after_seconds(getattr(failure, "response", None))) is not None:
+                wait = asked
+            else:
+                wait = min(first * 2**attempt, RETRY_WAIT_CAP_SECONDS)
+                wait *= 1 + random.uniform(0, RETRY_JITTER)
+            renewing = isinstance(failure, RetryAtOnceError)  # bounded by the tap's own rule
+            if not renewing and time.monotonic() - started + wait > budget:
+                return
+            failure = yield wait
+
+    def backoff_handler(self, details: Details) -> None:
         self.logger.warning(
-            "%s: retrying in %.1f s (attempt %d of %d) after: %s",
+            "%s: try %d failed (%s); trying again in %.1f s",
             self.name,
-            details.get("wait") or 0.0,
-            details.get("tries") or 0,
-            self.MAX_TRIES,
-            failure if isinstance(failure, RetriableAPIError) else type(failure).__name__,
+            details.get("tries", 0),
+            details.get("exception"),
+            details.get("wait", 0.0),
         )
 
+    def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
+        """The SDK's retries around ``func``, inside the retry contract: each try waits its turn
+        (max_requests_per_second), a network failure becomes a NoAnswerError (whose message holds
+        no query), and a request that still fails when its budget is spent ends the sync with one
+        error naming the API host and the setting."""
 
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    """Retry-After as delay seconds or an HTTP date; None when absent or unreadable."""
-    raw = response.headers.get("Retry-After")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+        def one_try(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            self.resources.pacer.wait()
+            try:
+                return func(*args, **kwargs)
+            except NETWORK_FAILURES as exc:
+                raise no_answer(exc) from None
+
+        retried = super().request_decorator(one_try)
+
+        def request(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            started = time.monotonic()
+            try:
+                return retried(*args, **kwargs)
+            except RetriableAPIError as exc:
+                raise self.retries_exhausted(exc, time.monotonic() - started) from None
+
+        return request
+
+    def retries_exhausted(self, failure: RetriableAPIError, elapsed: float) -> FatalAPIError:
+        response = failure.response
+        url = response.url if response is not None else getattr(failure, "url", "")
+        budget = float(self.config["retry_budget_seconds"])
+        asked = retry_after_seconds(response)
+        why = (
+            f"the API asked to wait {asked:.0f} s more (Retry-After), past the budget"
+            if asked is not None and elapsed + asked > budget
+            else "the budget is spent"
+        )
+        host = urlsplit(url or "").netloc or "the API"
+        return RetriesExhaustedError(
+            f"{self.name}: gave up on {host} after {elapsed:.1f} s of tries, {why}: {failure}. "
+            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer"
+        )
 
 
 # -- the API's error bodies ----------------------------------------------------------------------

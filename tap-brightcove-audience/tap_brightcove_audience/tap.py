@@ -10,7 +10,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_brightcove_audience import settings
 from tap_brightcove_audience.auth import BrightcoveAuthenticator
-from tap_brightcove_audience.client import RunResources
+from tap_brightcove_audience.client import RequestPacer, RunResources
 from tap_brightcove_audience.streams import STREAM_TYPES
 
 
@@ -30,9 +30,10 @@ class TapBrightcoveAudience(Tap):
             settings.check(self.config)
 
     def discover_streams(self) -> list[Stream]:
-        # The run's shared objects, made once: one token for the whole sync, whichever stream
-        # asks first, and one `to` for every request.
+        # The run's shared objects, made once: one pace and one token for the whole sync,
+        # whichever stream asks first, and one `to` for every request.
         resources = RunResources(
+            pacer=RequestPacer(self.config.get("max_requests_per_second")),
             authenticator=BrightcoveAuthenticator.from_config(self.config),
             state_writer=self.state_writer,
             sync_started=datetime.now(UTC),

@@ -9,15 +9,6 @@ import pytest
 from testkit import start_emulator
 
 from emulators import EmulatorServer
-from tap_brightcove_audience.client import BrightcoveStream
-
-
-@pytest.fixture
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Exponential backoff from 10 ms up to 50 ms instead of 1 s up to 60 s (Retry-After is
-    still honoured)."""
-    monkeypatch.setattr(BrightcoveStream, "BACKOFF_BASE_SECONDS", 0.01)
-    monkeypatch.setattr(BrightcoveStream, "BACKOFF_CAP_SECONDS", 0.05)
 
 
 @pytest.fixture(scope="module")

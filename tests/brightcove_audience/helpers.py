@@ -10,6 +10,8 @@ ACCOUNTS = ["1486906377", "57838016001"]
 CLIENT_ID = "emulator-client"
 CLIENT_SECRET = "emulator-secret"
 TAP = "tap-brightcove-audience"
+#: Retries 100 times faster than by default (Retry-After is still honoured).
+FAST_RETRIES: dict[str, Any] = {"retry_initial_wait_seconds": 0.01}
 
 
 def tap_config(url: str, **overrides: Any) -> dict[str, Any]:

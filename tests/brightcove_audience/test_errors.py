@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import email.utils
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from brightcove_audience.helpers import ACCOUNTS, tap_config
+from brightcove_audience.helpers import ACCOUNTS, FAST_RETRIES, tap_config
 from singer_sdk.exceptions import RetriableAPIError
 from testkit import run_tap, start_emulator
 
 from emulators import EmulatorServer, Fault
 from tap_brightcove_audience.client import BrightcoveStream
+from tap_brightcove_audience.errors import RetriesExhaustedError, RetryAtOnceError
 from tap_brightcove_audience.tap import TapBrightcoveAudience as Tap
 
 ONE_ACCOUNT = ACCOUNTS[:1]
@@ -34,13 +36,12 @@ def test_429_waits_as_long_as_retry_after_says(server: EmulatorServer) -> None:
     assert retried.at - throttled.at >= 2.0
 
 
-@pytest.mark.usefixtures("fast_retries")
 def test_a_burst_of_5xx_and_dropped_connections_is_survived(server: EmulatorServer) -> None:
     server.faults.add(Fault("status", path="/view_events", status=500, skip=1, times=3))
     server.faults.add(Fault("status", path="/view_events", status=504, times=2))
     server.faults.add(Fault("drop", path="/view_events", times=1))
     server.faults.add(Fault("malformed", path="/view_events", times=1))
-    config = tap_config(server.url, account_ids=ONE_ACCOUNT)
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT, **FAST_RETRIES)
     result = run_tap(Tap, config, streams=["view_events"])
     assert result.error is None
     keys = [r["view_event_key"] for r in result.records["view_events"]]
@@ -48,14 +49,23 @@ def test_a_burst_of_5xx_and_dropped_connections_is_survived(server: EmulatorServ
     assert len(server.requests.matching("/view_events")) == 3 + 7
 
 
-@pytest.mark.usefixtures("fast_retries")
 def test_retries_have_a_limit(server: EmulatorServer) -> None:
     server.faults.add(Fault("status", path="/leads", status=500, times=None))
-    config = tap_config(server.url, account_ids=ONE_ACCOUNT)
+    # Waits of 4, 8, 16 ... ms: nine of them (about 2.1 s) fit in the 3 s budget, a tenth
+    # (2 s more) would not: ten tries in all.
+    config = tap_config(
+        server.url,
+        account_ids=ONE_ACCOUNT,
+        retry_initial_wait_seconds=0.004,
+        retry_budget_seconds=3,
+    )
     result = run_tap(Tap, config, streams=["leads"], expect_error=True)
     assert result.error is not None
     assert "HTTP 500 INTERNAL_ERROR" in str(result.error)
     assert len(server.requests.matching("/leads")) == 10
+    assert isinstance(result.error, RetriesExhaustedError)
+    assert "retry_budget_seconds (now 3 s)" in str(result.error)
+    assert len(result.log_lines("leads: try ")) == 9
 
 
 def test_400_ends_the_sync_with_the_api_message_and_state(server: EmulatorServer) -> None:
@@ -155,19 +165,56 @@ def _failure(status: int, retry_after: str | None = None) -> RetriableAPIError:
     response.status_code = status
     if retry_after is not None:
         response.headers["Retry-After"] = retry_after
-    return RetriableAPIError("failed", response)
+    error = RetryAtOnceError if status == 401 else RetriableAPIError
+    return error("failed", response)
 
 
-def test_retry_budget_outlasts_a_one_minute_throttling_window() -> None:
-    stream = Tap(config=tap_config("http://127.0.0.1:9"), validate_config=False).streams["leads"]
+def _waits(
+    monkeypatch: pytest.MonkeyPatch, failures: list[RetriableAPIError], **settings: object
+) -> list[float]:
+    """The waits the stream's retry contract asks for after each failure, on a clock that
+    moves by each wait (as backoff sleeps it); fewer than failures when it gives up."""
+    config = tap_config("http://127.0.0.1:9", **settings)
+    stream = Tap(config=config, validate_config=False).streams["leads"]
     assert isinstance(stream, BrightcoveStream)
-    waits = [stream.retry_wait(_failure(500), n) for n in range(1, stream.MAX_TRIES)]
-    assert waits[:4] == [1.0, 2.0, 4.0, 8.0]
-    assert max(waits) == 60.0
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    waits = stream.backoff_wait_generator()
+    next(waits)  # backoff primes it before the first try
+    asked: list[float] = []
+    for failure in failures:
+        try:
+            wait = waits.send(failure)
+        except StopIteration:
+            break
+        asked.append(stream.backoff_jitter(wait))
+        clock[0] += wait
+    return asked
+
+
+def test_retry_budget_outlasts_a_one_minute_throttling_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits = _waits(monkeypatch, [_failure(500)] * 100)
+    firsts = [1.0, 2.0, 4.0, 8.0]
+    assert all(base <= wait <= base * 1.1 for base, wait in zip(firsts, waits[:4], strict=True))
+    assert 60.0 <= max(waits) <= 66.0  # capped at 60 s, plus up to 10 % jitter
     assert sum(waits) > 3 * 60
-    assert stream.retry_wait(_failure(429, "7"), 1) == 7.0
-    assert stream.retry_wait(_failure(429, "100000"), 1) == stream.RETRY_AFTER_CAP_SECONDS
+    assert sum(waits) <= 600  # retry_budget_seconds' default
+    assert _waits(monkeypatch, [_failure(429, "7")]) == [7.0]
+    # Beyond the budget: no wait at all, the request fails for good at once.
+    assert _waits(monkeypatch, [_failure(429, "100000")]) == []
     in_a_while = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), True)
-    assert 25 <= stream.retry_wait(_failure(503, in_a_while), 1) <= 30
-    assert stream.retry_wait(_failure(401), 1) == 0.0
-    assert stream.backoff_jitter(10.0) >= 10.0
+    [wait] = _waits(monkeypatch, [_failure(503, in_a_while)])
+    assert 25 <= wait <= 30
+    assert _waits(monkeypatch, [_failure(401)]) == [0.0]
+    assert Tap(config=tap_config("http://127.0.0.1:9")).streams["leads"].backoff_jitter(10.0) >= 10
+
+
+def test_the_budget_and_first_wait_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits = _waits(
+        monkeypatch, [_failure(503)] * 20, retry_initial_wait_seconds=0.5, retry_budget_seconds=4
+    )
+    assert len(waits) == 3  # 0.5 + 1 + 2 fit in 4 s; 4 more would not
+    assert all(b <= w <= b * 1.1 for b, w in zip([0.5, 1.0, 2.0], waits, strict=True))
+    assert _waits(monkeypatch, [_failure(503)], retry_budget_seconds=0) == []

@@ -33,6 +33,12 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
     ("view_events_where", {"view_events_where": "video_id=1"}, "'video_id=1' is not field==value"),
     ("leads_where", {"leads_where": "video_name==x"}, "leads_where: unknown field 'video_name'"),
     ("view_events_lookback_hours", {"view_events_lookback_hours": -1}, "less than the minimum"),
+    ("request_timeout", {"request_timeout": 0}, "0 is less than the minimum of 1"),
+    ("retry_budget_seconds", {"retry_budget_seconds": -1}, "in config['retry_budget_seconds']"),
+    ("retry_initial_wait_seconds", {"retry_initial_wait_seconds": "1s"}, "is not of type 'number'"),
+    ("max_requests_per_second", {"max_requests_per_second": 0}, "less than or equal to the min"),
+    ("max_concurrent_requests", {"max_concurrent_requests": 2}, "greater than the maximum of 1"),
+    ("fail_on_owed", {"fail_on_owed": "yes"}, "is not of type 'boolean'"),
 ]  # fmt: skip
 
 
@@ -53,6 +59,32 @@ def test_secret_value_never_appears_in_a_validation_error(server: EmulatorServer
         TapBrightcoveAudience(config=tap_config(server.url, client_secret=12345678901))
     assert any("client_secret" in e for e in caught.value.errors)
     assert not any("12345678901" in e for e in caught.value.errors)
+
+
+def test_a_secret_quoted_by_another_setting_is_masked(server: EmulatorServer) -> None:
+    # The secret pasted into the wrong setting: the errors name the setting, never the value.
+    with pytest.raises(ConfigValidationError) as caught:
+        TapBrightcoveAudience(
+            config=tap_config(server.url, api_url=CLIENT_SECRET, leads_where=CLIENT_SECRET)
+        )
+    errors = caught.value.errors
+    assert any(e.startswith("api_url: '***' is not an http(s) URL") for e in errors), errors
+    assert any(e.startswith("leads_where: ") for e in errors), errors
+    assert not any(CLIENT_SECRET in e for e in errors)
+    assert CLIENT_SECRET not in str(caught.value)
+    assert len(server.requests) == 0
+
+
+def test_the_shared_request_settings_and_their_defaults() -> None:
+    about = TapBrightcoveAudience.config_jsonschema["properties"]
+    defaults = {name: about[name].get("default") for name in about}
+    assert defaults["request_timeout"] == 60
+    assert defaults["retry_budget_seconds"] == 600
+    assert defaults["retry_initial_wait_seconds"] == 1
+    assert defaults["max_requests_per_second"] is None
+    assert defaults["max_concurrent_requests"] == 1
+    assert defaults["fail_on_owed"] is False
+    assert about["client_secret"]["secret"] is True
 
 
 def test_the_command_line_exits_with_the_setting_named(
