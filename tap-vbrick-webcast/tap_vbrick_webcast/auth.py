@@ -4,6 +4,11 @@ Rev issues a session token from ``POST /api/v2/authenticate`` (API key and secre
 ``POST /api/v2/user/login`` (username and password) with its ``expiration``; requests carry
 ``Authorization: VBrick <token>``. ``POST /api/v2/user/extend-session`` moves the expiration.
 A refused login is never retried: repeated failed logins can lock the Rev user out.
+
+The login runs when a stream's request is sent, inside that request's retry contract (client.py):
+a login answered 429 or 5xx raises RetriableAPIError, a network failure propagates (the contract
+makes it a NoAnswerError), both retried within retry_budget_seconds; a refused login raises
+LoginRefusedError, which ends the sync. The authenticator has no retry loop of its own.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ from singer_sdk.exceptions import RetriableAPIError
 from tap_vbrick_webcast.errors import LoginRefusedError
 from tap_vbrick_webcast.values import parse_utc
 
-LOGIN_TIMEOUT_SECONDS = 60
 # Extend the session this long before it expires (or at half its lifetime if that is shorter).
 EXTEND_MARGIN_SECONDS = 60.0
 
@@ -60,11 +64,19 @@ def _utcnow() -> datetime:
 class RevSessionAuthenticator(APIAuthenticatorBase):
     """One Rev session shared by every stream of the tap."""
 
-    def __init__(self, *, api_url: str, credentials: Credentials, logger: logging.Logger) -> None:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        credentials: Credentials,
+        logger: logging.Logger,
+        timeout: float,
+    ) -> None:
         super().__init__()
         self.api_url = api_url.rstrip("/")
         self.credentials = credentials
         self.logger = logger
+        self.timeout = timeout  # request_timeout, as for every call
         self.http = requests.Session()
         self.lock = threading.RLock()
         self.token: str | None = None
@@ -124,7 +136,7 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
         creds = self.credentials
         self.logger.info("Logging in to Rev with the configured %s", creds.kind)
         response = self.http.post(
-            self.api_url + creds.endpoint, json=creds.body, timeout=LOGIN_TIMEOUT_SECONDS
+            self.api_url + creds.endpoint, json=creds.body, timeout=self.timeout
         )
         status = response.status_code
         if status == 429 or status >= 500:
@@ -152,7 +164,7 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
             response = self.http.post(
                 self.api_url + "/api/v2/user/extend-session",
                 headers={"Authorization": f"VBrick {self.token}"},
-                timeout=LOGIN_TIMEOUT_SECONDS,
+                timeout=self.timeout,
             )
         except requests.RequestException as exc:
             self.logger.warning("Extending the Rev session failed (%s): logging in again", exc)

@@ -4,14 +4,16 @@ response's body is decoded once."""
 
 from __future__ import annotations
 
+import email.utils
+import itertools
 import random
+import re
 import threading
 import time
 import typing as t
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -23,12 +25,19 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
 from tap_vbrick_webcast.auth import RevSessionAuthenticator
-from tap_vbrick_webcast.errors import ReportUnavailableError, ScrollExpiredError
+from tap_vbrick_webcast.errors import (
+    NoAnswerError,
+    ReportUnavailableError,
+    RetriesExhaustedError,
+    RetryAtOnceError,
+    ScrollExpiredError,
+)
 from tap_vbrick_webcast.values import canonical_utc
 
 if t.TYPE_CHECKING:
     import logging
 
+    from backoff.types import Details
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
@@ -38,6 +47,19 @@ SKIPPABLE_STATUSES = frozenset({400, 403, 404})
 SCROLL_EXPIRED = 408
 #: Vbrick's pace for the real-time attendees call (its official client): 2 calls a minute.
 REALTIME_CALLS_PER_SECOND = 2 / 60
+#: The longest wait between two tries when the API sends no Retry-After.
+RETRY_WAIT_CAP_SECONDS = 60.0
+#: Exponential waits are lengthened by up to this share, so that clients do not retry in step.
+RETRY_JITTER = 0.1
+#: Failures of the connection itself (the SDK retries the same list).
+NETWORK_FAILURES = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    ConnectionResetError,
+)
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
 
 
 class RequestPacer:
@@ -82,6 +104,8 @@ class RunResources:
     """What one run of the tap shares across its streams: made once by the Tap
     (tap.py, discover_streams) and handed to every stream's constructor."""
 
+    #: Every try of every request waits its turn here (max_requests_per_second).
+    pacer: RequestPacer
     #: The one Rev session of the run (every request carries its token).
     session: RevSessionAuthenticator
     #: Vbrick's pace for real-time attendees (REALTIME_CALLS_PER_SECOND), across webcasts.
@@ -92,15 +116,48 @@ class RunResources:
     sync_started_at: str
 
 
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """Retry-After as delay seconds or an HTTP date; None when absent or unreadable."""
+    raw = (response.headers.get("Retry-After") or "").strip() if response is not None else ""
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def no_answer(exc: BaseException) -> NoAnswerError:
+    """A network failure as a retriable error naming method, host and path (never the query,
+    which may hold a session id or a password)."""
+    request = getattr(exc, "request", None)
+    url = str(getattr(request, "url", "") or "")
+    parts = urlsplit(url)
+    where = f"{getattr(request, 'method', None) or 'GET'} {parts.netloc}{parts.path}"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        what = "could not connect in time (request_timeout)"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        what = "no answer in time (request_timeout)"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError | ConnectionResetError):
+        what = "the answer was cut off"
+    elif isinstance(exc, requests.exceptions.ContentDecodingError):
+        what = "the answer could not be decoded"
+    else:
+        found = _ERRNO_TEXT.search(str(exc))
+        what = f"could not connect ({found[1].strip()})" if found else "could not connect"
+    return NoAnswerError(f"{where}: {what}", url)
+
+
 class VbrickStream(RESTStream[t.Any]):
     """Shared by every stream: Rev's URL, its session, its errors and its throttling."""
 
-    # Retry waits: exponential from `retry_base_seconds` up to `retry_max_seconds`, or the
-    # Retry-After Rev sends (up to `retry_after_max_seconds`). Tests shrink these.
-    retry_base_seconds: float = 2.0
-    retry_max_seconds: float = 60.0
-    retry_after_max_seconds: float = 300.0
-    max_tries: int = 7
     # When False, 400/403/404 end the sync; report streams skip that webcast instead.
     skip_unavailable_webcasts = False
     # Records are decoded JSON, so their values already have JSON types; `normalize` drops the
@@ -111,6 +168,10 @@ class VbrickStream(RESTStream[t.Any]):
     def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
         super().__init__(tap, **kwargs)
         self.resources = resources
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config["request_timeout"])
 
     @property
     def url_base(self) -> str:
@@ -144,8 +205,8 @@ class VbrickStream(RESTStream[t.Any]):
     def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
         # SDK 0.54 also authenticates while preparing, outside its retries: a login failing
         # there would end the sync at once. Here the session is applied only when the request
-        # is sent (the SDK's send applies self.authenticator to each try), so a login that
-        # answers 5xx is retried like any call.
+        # is sent (the SDK's send applies self.authenticator to each try), so the login is
+        # inside the retry contract like any call (a refused login is fatal, never retried).
         request = requests.Request(*args, **kwargs)
         request.headers.setdefault("User-Agent", self.user_agent)
         return self.requests_session.prepare_request(request)
@@ -156,7 +217,7 @@ class VbrickStream(RESTStream[t.Any]):
         token = RevSessionAuthenticator.token_of(response.request)
         if status == HTTPStatus.UNAUTHORIZED:
             if self.authenticator.renew_after_unauthorized(token):
-                raise RetriableAPIError(self.response_error_message(response), response)
+                raise RetryAtOnceError(self.response_error_message(response), response)
             raise FatalAPIError(
                 self.response_error_message(response)
                 + ": a freshly renewed session was refused too; check that the Rev user may "
@@ -217,30 +278,84 @@ class VbrickStream(RESTStream[t.Any]):
             f"{self.path_of(response)}{detail}"
         )
 
-    # Retries -----------------------------------------------------------------------------------
+    # -- the retry contract (identical in the four taps) -----------------------------------------
+
     def backoff_max_tries(self) -> int:
-        return self.max_tries
+        return 1_000  # the retry budget ends the retries, not a count of tries
 
     def backoff_jitter(self, value: float) -> float:
-        return value  # jitter is added to the exponential waits only, never to a Retry-After
+        return value  # the wait generator adds jitter to its own waits, never to a Retry-After
 
     def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
-        exception = yield  # type: ignore[misc]  # backoff primes the generator with None
-        attempt = 0
-        while True:
-            attempt += 1
-            exception = yield self.seconds_before_retry(exception, attempt)
+        """The waits between the tries of one request: 0 after renewed credentials, what
+        Retry-After asks, else exponential from retry_initial_wait_seconds (up to 60 s, plus up
+        to 10 %). It ends, and the request fails for good, when the next wait would end past
+        retry_budget_seconds since the first try."""
+        budget = float(self.config["retry_budget_seconds"])
+        first = float(self.config["retry_initial_wait_seconds"])
+        started = time.monotonic()
+        failure = yield 0.0  # backoff primes the generator before the first try
+        for attempt in itertools.count():
+            if isinstance(failure, RetryAtOnceError):
+                wait = 0.0
+            elif (asked := retry_after_seconds(getattr(failure, "response", None))) is not None:
+                wait = asked
+            else:
+                wait = min(first * 2**attempt, RETRY_WAIT_CAP_SECONDS)
+                wait *= 1 + random.uniform(0, RETRY_JITTER)
+            renewing = isinstance(failure, RetryAtOnceError)  # bounded by the tap's own rule
+            if not renewing and time.monotonic() - started + wait > budget:
+                return
+            failure = yield wait
 
-    def seconds_before_retry(self, exception: object, attempt: int) -> float:
-        response = getattr(exception, "response", None)
-        if isinstance(response, requests.Response):
-            if response.status_code == HTTPStatus.UNAUTHORIZED:
-                return 0.0  # the session was renewed: ask again at once
-            retry_after = retry_after_seconds(response)
-            if retry_after is not None:
-                return min(retry_after, self.retry_after_max_seconds)
-        wait = min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
-        return wait * random.uniform(0.8, 1.2)
+    def backoff_handler(self, details: Details) -> None:
+        self.logger.warning(
+            "%s: try %d failed (%s); trying again in %.1f s",
+            self.name,
+            details.get("tries", 0),
+            details.get("exception"),
+            details.get("wait", 0.0),
+        )
+
+    def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
+        """The SDK's retries around ``func``, inside the retry contract: each try waits its turn
+        (max_requests_per_second), a network failure becomes a NoAnswerError (whose message holds
+        no query), and a request that still fails when its budget is spent ends the sync with one
+        error naming the API host and the setting."""
+
+        def one_try(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            self.resources.pacer.wait()
+            try:
+                return func(*args, **kwargs)
+            except NETWORK_FAILURES as exc:
+                raise no_answer(exc) from None
+
+        retried = super().request_decorator(one_try)
+
+        def request(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            started = time.monotonic()
+            try:
+                return retried(*args, **kwargs)
+            except RetriableAPIError as exc:
+                raise self.retries_exhausted(exc, time.monotonic() - started) from None
+
+        return request
+
+    def retries_exhausted(self, failure: RetriableAPIError, elapsed: float) -> FatalAPIError:
+        response = failure.response
+        url = response.url if response is not None else getattr(failure, "url", "")
+        budget = float(self.config["retry_budget_seconds"])
+        asked = retry_after_seconds(response)
+        why = (
+            f"the API asked to wait {asked:.0f} s more (Retry-After), past the budget"
+            if asked is not None and elapsed + asked > budget
+            else "the budget is spent"
+        )
+        host = urlsplit(url or "").netloc or "the API"
+        return RetriesExhaustedError(
+            f"{self.name}: gave up on {host} after {elapsed:.1f} s of tries, {why}: {failure}. "
+            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer"
+        )
 
     # Records -----------------------------------------------------------------------------------
     def normalize(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -335,20 +450,6 @@ class ScrollStream(VbrickStream):
         if isinstance(payload, dict) and items is None and not payload.get(self.total_key):
             return []  # nothing to list: Rev may leave the array out
         raise self.unexpected_answer(f"an object with a {self.items_key!r} array")
-
-
-def retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 # -- one response decoded once ------------------------------------------------------------------

@@ -1,8 +1,26 @@
-"""The tap's own exceptions: what ended a sync, or what made it skip a webcast's report."""
+"""The tap's own exceptions: what ended a sync, what made it skip a webcast's report, and what
+the retry contract retries."""
 
 from __future__ import annotations
 
-from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+
+class NoAnswerError(RetriableAPIError):
+    """The API gave no usable answer: no connection, no answer in time, or an answer cut off.
+    Retried like a 5xx. The message names the method, host and path, never the query."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class RetryAtOnceError(RetriableAPIError):
+    """Credentials were renewed after the API refused them: ask again without waiting."""
+
+
+class RetriesExhaustedError(FatalAPIError):
+    """A request still failed when its retry budget (retry_budget_seconds) was spent."""
 
 
 class LoginRefusedError(FatalAPIError):

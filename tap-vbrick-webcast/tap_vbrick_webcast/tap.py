@@ -38,13 +38,15 @@ class TapVbrickWebcast(Tap):
             settings.check(self.config)
 
     def run_resources(self) -> RunResources:
-        """What this run's streams share: one Rev session, Vbrick's pace for real-time
-        attendees, the hand-off of the report totals, and "now"."""
+        """What this run's streams share: the pacer of every request, one Rev session,
+        Vbrick's pace for real-time attendees, the hand-off of the report totals, and "now"."""
         return RunResources(
+            pacer=RequestPacer(self.config.get("max_requests_per_second")),
             session=RevSessionAuthenticator(
                 api_url=str(self.config.get("api_url") or ""),
                 credentials=Credentials.from_config(self.config),
                 logger=self.logger,
+                timeout=self.config["request_timeout"],
             ),
             realtime_pacer=RequestPacer(
                 REALTIME_CALLS_PER_SECOND, sleep=logged_sleep(self.logger, "real-time attendees")

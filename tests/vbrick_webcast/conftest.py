@@ -1,4 +1,5 @@
-"""Fixtures of the tap-vbrick-webcast tests: a fresh emulator per test, quick retries."""
+"""Fixtures of the tap-vbrick-webcast tests: a fresh emulator per test (quick retries are
+settings: helpers.config_for)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,6 @@ import pytest
 from testkit import start_emulator
 
 from emulators import EmulatorServer
-from tap_vbrick_webcast.client import VbrickStream
-
-
-@pytest.fixture(autouse=True)
-def quick_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry waits in tenths of seconds: the behaviour, not the minutes."""
-    monkeypatch.setattr(VbrickStream, "retry_base_seconds", 0.05)
-    monkeypatch.setattr(VbrickStream, "retry_max_seconds", 0.2)
 
 
 @pytest.fixture

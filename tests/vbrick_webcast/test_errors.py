@@ -4,6 +4,7 @@ one webcast (400/403/404), or ending the sync with a clear message."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 import pytest
 from testkit import run_tap, start_emulator
@@ -73,11 +74,16 @@ def test_throttling_without_retry_after_and_server_errors_are_retried(
 
 def test_errors_that_persist_end_the_sync_with_a_clear_message(small_rev: EmulatorServer) -> None:
     small_rev.faults.add(Fault("status", path="/questions", status=503, times=None))
-    result = run_tap(TapVbrickWebcast, config_for(small_rev), expect_error=True)
+    # Waits of 0.4 s then 0.8 s (plus up to 10 %) fit in a budget of 2 s; the third, 1.6 s,
+    # would end past it: three tries, then stop.
+    config = config_for(small_rev, retry_initial_wait_seconds=0.4, retry_budget_seconds=2)
+    result = run_tap(TapVbrickWebcast, config, expect_error=True)
     assert "Rev answered 503 Service Unavailable to GET /api/v2/scheduled-events/" in str(
         result.error
     )
-    assert len(small_rev.requests.matching("/questions")) == 7  # max_tries, then stop
+    assert f"gave up on {urlsplit(small_rev.url).netloc} after" in str(result.error)
+    assert "retry_budget_seconds (now 2 s)" in str(result.error)
+    assert len(small_rev.requests.matching("/questions")) == 3  # the budget, then stop
 
 
 def test_a_broken_or_dropped_answer_is_asked_again(small_rev: EmulatorServer) -> None:
