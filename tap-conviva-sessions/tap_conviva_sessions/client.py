@@ -1,14 +1,15 @@
-"""The base stream: Conviva's URL, HTTP Basic auth, error handling and retries."""
+"""The base stream: Conviva's URL, HTTP Basic auth, error handling and retries; the objects one
+run of the tap shares across its streams (RunResources)."""
 
 from __future__ import annotations
 
 import logging
 import typing as t
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
 from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
-from weakref import WeakKeyDictionary
 
 import msgspec
 import requests
@@ -17,6 +18,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.streams import RESTStream
 
+from tap_conviva_sessions.auth import basic_auth
 from tap_conviva_sessions.errors import (
     CredentialsRefusedError,
     ResponseTooLargeError,
@@ -25,8 +27,8 @@ from tap_conviva_sessions.errors import (
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
-    from singer_sdk.tap_base import Tap
 
 #: The discovery endpoint (relative to api_url): lists the session endpoints the account may use.
 DISCOVERY_PATH = "/sessions"
@@ -40,20 +42,17 @@ RANGE_PARAMS = (
     "end_epoch_ms",
 )
 
-# Session endpoints the account may use, per tap run (one discovery request per run).
-_open_paths: WeakKeyDictionary[Tap, frozenset[str] | None] = WeakKeyDictionary()
 
-
-def _strings(value: t.Any) -> Iterable[str]:
+def strings(value: t.Any) -> Iterable[str]:
     """Every string anywhere in a decoded JSON document."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from strings(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from strings(item)
 
 
 def api_message(response: requests.Response) -> str:
@@ -65,6 +64,71 @@ def api_message(response: requests.Response) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return str(body["message"])
     return response.text[:200].strip()
+
+
+# -- what one run shares ---------------------------------------------------------------------
+
+
+class StateSink(t.Protocol):
+    """The Tap's public ``state_writer`` as a stream uses it."""
+
+    def write_state(self, state: t.Any) -> None: ...
+
+
+@dataclass
+class OpenEndpoints:
+    """The session endpoints the account may use, as the discovery endpoint lists them: asked
+    once per run, by the first stream that needs to know."""
+
+    asked: bool = False
+    #: The listed paths; None when the discovery endpoint could not be read (all assumed open).
+    paths: frozenset[str] | None = field(default=None)
+
+    def listed(self, answer: t.Any) -> None:
+        """Keep the paths of a discovery answer (its shape is not published: an endpoint
+        counts as open when its path appears anywhere in it)."""
+        self.asked = True
+        self.paths = frozenset(urlsplit(s).path.rstrip("/") for s in strings(answer) if "/" in s)
+
+    def unknown(self) -> None:
+        """The discovery endpoint could not be read: every endpoint is assumed open."""
+        self.asked = True
+        self.paths = None
+
+    def is_open(self, path: str) -> bool:
+        return self.paths is None or any(p.endswith(path) for p in self.paths)
+
+
+@dataclass
+class RunResources:
+    """What one run of the tap shares across its streams: made once by the Tap
+    (tap.py, discover_streams) and handed to every stream's constructor."""
+
+    #: The discovery endpoint's answer (one request per run).
+    endpoints: OpenEndpoints
+    #: The Tap's public state_writer: the sample streams write STATE after each window.
+    state_writer: StateSink
+
+
+# -- one response decoded once ---------------------------------------------------------------
+
+_DECODED = "_tap_conviva_sessions_body"
+
+
+def decoded(response: requests.Response, decode: Callable[[bytes], t.Any]) -> t.Any:
+    """The response's body decoded once and kept on the response: validate_response decodes it
+    (where a broken body is still retriable), the paginator and parse_response reuse it."""
+    if _DECODED not in response.__dict__:
+        response.__dict__[_DECODED] = decode(response.content)
+    return response.__dict__[_DECODED]
+
+
+def json_body(response: requests.Response) -> t.Any:
+    """A Conviva answer's JSON document (decoded once)."""
+    return decoded(response, msgspec.json.decode)
+
+
+# -- the base stream -------------------------------------------------------------------------
 
 
 class ConvivaStream(RESTStream[t.Any]):
@@ -79,8 +143,10 @@ class ConvivaStream(RESTStream[t.Any]):
     records_jsonpath = "$.sessions[*]"
     #: The path the discovery endpoint must list for this stream to run (default: its own).
     discovery_path: str | None = None
-    #: The last validated response and its decoded body (so the body is decoded once).
-    _decoded: tuple[requests.Response, t.Any] | None = None
+
+    def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
+        super().__init__(tap, **kwargs)
+        self.resources = resources
 
     @property
     def url_base(self) -> str:
@@ -88,9 +154,7 @@ class ConvivaStream(RESTStream[t.Any]):
 
     @cached_property
     def authenticator(self) -> BasicAuthenticator:
-        return BasicAuthenticator(
-            username=self.config["client_id"], password=self.config["client_secret"]
-        )
+        return basic_auth(self.config)
 
     @property
     def http_headers(self) -> dict[str, str]:
@@ -99,6 +163,11 @@ class ConvivaStream(RESTStream[t.Any]):
     # Answers ------------------------------------------------------------------------------
 
     def validate_response(self, response: requests.Response) -> None:
+        self.check_answer(response)
+
+    def check_answer(self, response: requests.Response) -> None:
+        """Every answer of the API: an error with a message that says what to do, retriable
+        where waiting may help; else its body must be JSON (decoded here, once)."""
         status = response.status_code
         if status == HTTPStatus.UNAUTHORIZED:
             raise CredentialsRefusedError(
@@ -112,7 +181,7 @@ class ConvivaStream(RESTStream[t.Any]):
             )
         if status == HTTPStatus.UNPROCESSABLE_ENTITY:
             raise TimeRangeRejectedError(
-                f"Conviva rejected the time range {self._range_of(response)} on {self.path} "
+                f"Conviva rejected the time range {self.range_of(response)} on {self.path} "
                 f"(HTTP 422: {api_message(response)}). A request may cover at most 3 hours and "
                 "must start within the last 31 days."
             )
@@ -125,7 +194,7 @@ class ConvivaStream(RESTStream[t.Any]):
                 f"Conviva answered HTTP {status} on {self.path}: {api_message(response)}"
             )
         try:
-            self._decoded = (response, msgspec.json.decode(response.content))
+            json_body(response)
         except msgspec.DecodeError:
             raise RetriableAPIError(
                 f"Conviva answered {self.path} with a body that is not valid JSON "
@@ -140,19 +209,13 @@ class ConvivaStream(RESTStream[t.Any]):
         )
 
     @staticmethod
-    def _range_of(response: requests.Response) -> str:
+    def range_of(response: requests.Response) -> str:
         query = parse_qs(urlsplit(response.request.url or "").query)
         parts = [f"{name}={query[name][0]}" for name in RANGE_PARAMS if name in query]
         return " ".join(parts) or "(none given)"
 
-    def decoded(self, response: requests.Response) -> t.Any:
-        """The JSON document of a response (decoded once, when it was validated)."""
-        if self._decoded is not None and self._decoded[0] is response:
-            return self._decoded[1]
-        return msgspec.json.decode(response.content)
-
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        yield from extract_jsonpath(self.records_jsonpath, input=self.decoded(response))
+        yield from extract_jsonpath(self.records_jsonpath, input=json_body(response))
 
     # Retries ------------------------------------------------------------------------------
 
@@ -184,24 +247,27 @@ class ConvivaStream(RESTStream[t.Any]):
             level=logging.WARNING,
         )
 
-    # Requests outside the stream's own path --------------------------------------------------
+    # The discovery endpoint -----------------------------------------------------------------
 
-    def get_json(self, path: str, params: dict[str, t.Any], context: Context | None) -> t.Any:
-        """One GET on ``api_url + path`` through the SDK's request, validation and retries."""
-        prepared = self.build_prepared_request(
-            method="GET", url=self.url_base + path, params=params, headers=self.http_headers
+    def send(self, request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+        """One try of a request outside the stream's own pages, sent and checked as the SDK
+        sends the stream's: authenticated, with the stream's timeout, the answer checked."""
+        response = self.requests_session.send(
+            self.authenticator(request), timeout=self.timeout, allow_redirects=self.allow_redirects
         )
-        response = self.request_decorator(self._request)(prepared, context)
-        return self.decoded(response)
+        self.check_answer(response)
+        return response
 
-    def endpoint_is_open(self, context: Context | None = None) -> bool:
-        """Whether the discovery endpoint lists this stream's path for the account."""
-        if self._tap not in _open_paths:
+    def endpoint_is_open(self) -> bool:
+        """Whether the discovery endpoint lists this stream's path for the account (asked
+        once per run, with the SDK's retries)."""
+        endpoints = self.resources.endpoints
+        if not endpoints.asked:
+            request = self.build_prepared_request(
+                method="GET", url=self.url_base + DISCOVERY_PATH, headers=self.http_headers
+            )
             try:
-                answer = self.get_json(DISCOVERY_PATH, {}, context)
-                paths = frozenset(
-                    urlsplit(s).path.rstrip("/") for s in _strings(answer) if "/" in s
-                )
+                endpoints.listed(json_body(self.request_decorator(self.send)(request, None)))
             except CredentialsRefusedError:
                 raise
             except FatalAPIError as exc:
@@ -210,8 +276,5 @@ class ConvivaStream(RESTStream[t.Any]):
                     "endpoint is open",
                     exc,
                 )
-                paths = None
-            _open_paths[self._tap] = paths
-        paths = _open_paths[self._tap]
-        wanted = self.discovery_path or str(self.path)
-        return paths is None or any(p.endswith(wanted) for p in paths)
+                endpoints.unknown()
+        return endpoints.is_open(self.discovery_path or str(self.path))

@@ -14,4 +14,5 @@ class TimeRangeRejectedError(FatalAPIError):
 
 
 class ResponseTooLargeError(FatalAPIError):
-    """HTTP 413: the answer would be too large; the window walk splits the window."""
+    """HTTP 413 where nothing smaller can be asked: outside the window walk, or for one session
+    of a one-minute window (the window paginator splits windows and halves the limit before)."""

@@ -6,9 +6,21 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from conviva_testkit import SECRET, conviva_emulator, emulator_now, epoch_ms, minute_floor
+from conviva_sessions.helpers import (
+    CONTENT_SESSIONS,
+    SECRET,
+    base_config,
+    conviva_emulator,
+    emulator_now,
+    epoch_ms,
+    minute_floor,
+    session_ids,
+)
+from testkit import run_tap
 
 from emulators import EmulatorServer
+from tap_conviva_sessions.client import ConvivaStream
+from tap_conviva_sessions.tap import TapConvivaSessions
 
 HOUR_MS = 3_600_000
 
@@ -98,7 +110,7 @@ def test_or_within_a_dimension_and_across_is_and(api) -> None:
     assert {s["tags"]["custom_tags"]["subscription"] for s in answer} == {"free"}
 
 
-def test_accounts_without_ads_or_viewer_module(run_tap) -> None:
+def test_accounts_without_ads_or_viewer_module() -> None:
     with conviva_emulator(size=100, ad_insights=False, viewer_module=False) as server:
         http = requests.Session()
         http.auth = ("emulator-client", SECRET)
@@ -114,16 +126,12 @@ def test_accounts_without_ads_or_viewer_module(run_tap) -> None:
         assert all("viewer_id" not in s for s in session)
 
 
-def test_the_rate_limit_answers_429_and_the_tap_waits_it_out(run_tap, monkeypatch) -> None:
-    from conviva_testkit import base_config
-
-    from tap_conviva_sessions.client import ConvivaStream
-
+def test_the_rate_limit_answers_429_and_the_tap_waits_it_out(monkeypatch) -> None:
     monkeypatch.setattr(ConvivaStream, "retry_base_seconds", 0.5)
     with conviva_emulator(size=3_000, rate_limit=(6, 1.0)) as server:
         config = base_config(server, window_minutes=10)
-        run = run_tap(config)
+        run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
         answered = len(server.requests.matching("/sessions/content"))
         windows = 18  # three hours in ten-minute windows (none full)
         assert answered > windows  # some were refused with 429 and asked again
-        assert len(run.ids()) == len(set(run.ids())) > 0
+        assert len(session_ids(run)) == len(set(session_ids(run))) > 0

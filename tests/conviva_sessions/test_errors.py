@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
-from conviva_testkit import SECRET, base_config, epoch_ms
-from testkit import assert_no_secret
+from conviva_sessions.helpers import (
+    CONTENT_SESSIONS,
+    SECRET,
+    TAP_EXE,
+    base_config,
+    epoch_ms,
+    session_ids,
+)
+from testkit import assert_no_secret, run_cli, run_tap
 
 from emulators import Fault
 from tap_conviva_sessions.client import ConvivaStream
+from tap_conviva_sessions.tap import TapConvivaSessions
 
 CONTENT = r"/sessions/content$"
 
@@ -27,42 +36,44 @@ def expected_ids(server, config) -> set[str]:
     )
 
 
-def test_401_names_the_api_credentials_and_never_the_secret(conviva, run_cli) -> None:
+def test_401_names_the_api_credentials_and_never_the_secret(conviva, tmp_path: Path) -> None:
     wrong = "not-the-secret-7f3a"
-    run = run_cli(base_config(conviva, client_secret=wrong))
+    run = run_cli(
+        TAP_EXE, base_config(conviva, client_secret=wrong), tmp_path, streams=CONTENT_SESSIONS
+    )
 
     assert run.returncode != 0
-    assert "refused the API credentials (HTTP 401)" in run.stderr
-    assert "not a Pulse user login" in run.stderr
+    assert "refused the API credentials (HTTP 401)" in run.logs
+    assert "not a Pulse user login" in run.logs
     assert len(conviva.requests) == 1  # the discovery request; nothing retried
     basic = base64.b64encode(f"emulator-client:{wrong}".encode()).decode()
-    assert_no_secret(run.stderr, wrong, basic)
+    assert_no_secret(run.logs, wrong, basic)
 
 
 def test_422_ends_the_sync_naming_the_window_with_the_finished_windows_saved(
-    conviva, run_cli
+    conviva, tmp_path: Path
 ) -> None:
     config = base_config(conviva, window_minutes=30)
     message = '{"message": "The maximum length of a query time range per API request is 3 hours"}'
     conviva.faults.add(Fault("status", path=CONTENT, status=422, body=message, skip=3, times=1))
 
-    run = run_cli(config)
+    run = run_cli(TAP_EXE, config, tmp_path, streams=CONTENT_SESSIONS)
 
     assert run.returncode != 0
     start = datetime.fromisoformat(config["start_date"])
     fourth = (start + timedelta(minutes=90)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    line = next(line for line in run.stderr.splitlines() if "HTTP 422" in line)
+    line = next(line for line in run.logs.splitlines() if "HTTP 422" in line)
     assert f"start_date={fourth}" in line
     assert "at most 3 hours" in line
-    assert run.bookmark() == fourth  # the three finished windows are kept
+    assert run.bookmark("content_sessions") == fourth  # the three finished windows are kept
     assert len(content_requests(conviva)) == 4
 
 
-def test_413_splits_the_window_and_loses_nothing(conviva, run_tap) -> None:
+def test_413_splits_the_window_and_loses_nothing(conviva) -> None:
     config = base_config(conviva)
     conviva.faults.add(Fault("status", path=CONTENT, status=413, times=1))
 
-    run = run_tap(config)
+    run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
 
     first, second = content_requests(conviva)[:2]
     assert first.arg("start_date") == second.arg("start_date")
@@ -70,58 +81,56 @@ def test_413_splits_the_window_and_loses_nothing(conviva, run_tap) -> None:
         second.arg("start_date")
     )
     assert span == timedelta(minutes=90)
-    assert set(run.ids()) == expected_ids(conviva, config)
+    assert set(session_ids(run)) == expected_ids(conviva, config)
 
 
-def test_413_at_one_minute_asks_for_fewer_sessions(conviva, run_tap) -> None:
+def test_413_at_one_minute_asks_for_fewer_sessions(conviva) -> None:
     config = base_config(conviva, window_minutes=1, page_size=400)
     config["start_date"] = (
         datetime.fromisoformat(config["end_date"]) - timedelta(minutes=1)
     ).isoformat()
     conviva.faults.add(Fault("status", path=CONTENT, status=413, times=1))
 
-    run = run_tap(config)
+    run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
 
     assert [r.arg("limit") for r in content_requests(conviva)] == ["400", "200"]
-    assert run.ids()
+    assert session_ids(run)
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
-def test_throttling_and_server_errors_are_retried(conviva, run_cli, status: int) -> None:
+def test_throttling_and_server_errors_are_retried(conviva, tmp_path: Path, status: int) -> None:
     config = base_config(conviva)
     conviva.faults.add(
         Fault("status", path=CONTENT, status=status, times=2, headers={"Retry-After": "0"})
     )
 
-    run = run_cli(config)
+    run = run_cli(TAP_EXE, config, tmp_path, streams=CONTENT_SESSIONS)
 
-    assert run.returncode == 0, run.stderr[-2000:]
-    retries = [line for line in run.stderr.splitlines() if "| Retry " in line]
+    assert run.returncode == 0, run.logs[-2000:]
+    retries = [line for line in run.logs.splitlines() if "| Retry " in line]
     assert len(retries) == 2
     assert all(f"HTTP {status}" in line for line in retries)
-    assert set(run.ids()) == expected_ids(conviva, config)
+    assert set(session_ids(run)) == expected_ids(conviva, config)
     assert_no_secret(
-        run.stderr, SECRET, base64.b64encode(f"emulator-client:{SECRET}".encode()).decode()
+        run.logs, SECRET, base64.b64encode(f"emulator-client:{SECRET}".encode()).decode()
     )
 
 
 @pytest.mark.parametrize("kind", ["malformed", "drop"])
-def test_broken_answers_are_retried(
-    conviva, run_tap, monkeypatch: pytest.MonkeyPatch, kind: str
-) -> None:
+def test_broken_answers_are_retried(conviva, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     monkeypatch.setattr(ConvivaStream, "retry_base_seconds", 0.01)
     config = base_config(conviva)
     conviva.faults.add(Fault(kind, path=CONTENT, times=1))
 
-    run = run_tap(config)
+    run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
 
     first, second = content_requests(conviva)[:2]
     assert first.query == second.query  # the same window asked again
-    assert set(run.ids()) == expected_ids(conviva, config)
+    assert set(session_ids(run)) == expected_ids(conviva, config)
 
 
 def test_retries_give_up_with_the_api_message_and_keep_finished_windows(
-    conviva, run_tap, monkeypatch: pytest.MonkeyPatch
+    conviva, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ConvivaStream, "retry_base_seconds", 0.01)
     monkeypatch.setattr(ConvivaStream, "retry_max_tries", 3)
@@ -129,7 +138,7 @@ def test_retries_give_up_with_the_api_message_and_keep_finished_windows(
     conviva.faults.add(Fault("status", path=CONTENT, status=503, skip=1, times=None))
 
     with pytest.raises(Exception, match="HTTP 503") as raised:
-        run_tap(config)
+        run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
 
     assert SECRET not in str(raised.value)
     assert len(content_requests(conviva)) == 1 + 3

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conviva_testkit import base_config, epoch_ms
+from conviva_sessions.helpers import CONTENT_SESSIONS, base_config, epoch_ms, session_ids
+from testkit import run_tap
+
+from tap_conviva_sessions.tap import TapConvivaSessions
 
 
 def _content_requests(server):
     return [r for r in server.requests if r.path.endswith("/sessions/content")]
 
 
-def test_dimension_tag_and_status_filters(conviva, run_tap) -> None:
+def test_dimension_tag_and_status_filters(conviva) -> None:
     config = base_config(
         conviva,
         dimension_filters={"device_os": ["Android", "iOS"], "isp": ["Comcast"]},
@@ -19,7 +22,7 @@ def test_dimension_tag_and_status_filters(conviva, run_tap) -> None:
         status_filters={"is_video_start_failure": False},
     )
 
-    run = run_tap(config)
+    run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
 
     sent = _content_requests(conviva)[0].query
     assert sent["device_os"] == ["Android", "iOS"]  # OR within one dimension
@@ -44,11 +47,15 @@ def test_dimension_tag_and_status_filters(conviva, run_tap) -> None:
 
     start = epoch_ms(datetime.fromisoformat(config["start_date"]))
     end = epoch_ms(datetime.fromisoformat(config["end_date"]))
-    assert set(run.ids()) == conviva.state.session_ids("content", start, end, keep)
+    assert set(session_ids(run)) == conviva.state.session_ids("content", start, end, keep)
 
 
-def test_a_saved_filter_is_sent_alone(conviva, run_tap) -> None:
-    run = run_tap(base_config(conviva, filter_id="9876543210"))
+def test_a_saved_filter_is_sent_alone(conviva) -> None:
+    run = run_tap(
+        TapConvivaSessions,
+        base_config(conviva, filter_id="9876543210"),
+        streams=CONTENT_SESSIONS,
+    )
 
     sent = _content_requests(conviva)[0].query
     assert sent["filter_id"] == ["9876543210"]

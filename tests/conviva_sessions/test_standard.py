@@ -6,7 +6,7 @@ from __future__ import annotations
 import atexit
 from datetime import UTC, datetime, timedelta
 
-from conviva_testkit import conviva_emulator
+from conviva_sessions.helpers import conviva_emulator
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_conviva_sessions.tap import TapConvivaSessions

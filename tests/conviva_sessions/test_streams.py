@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from conviva_testkit import base_config, conviva_emulator
+from pathlib import Path
+
+from conviva_sessions.helpers import TAP_EXE, base_config, conviva_emulator, session_ids
+from testkit import run_cli, run_tap
+
+from tap_conviva_sessions.tap import TapConvivaSessions
 
 ALL = ("content_sessions", "ad_sessions", "viewer_sessions", "viewer_summary", "dimensions")
 
 
-def test_ad_sessions_are_walked_like_content_sessions(conviva, run_tap) -> None:
-    run = run_tap(base_config(conviva), streams=("ad_sessions",))
+def test_ad_sessions_are_walked_like_content_sessions(conviva) -> None:
+    run = run_tap(TapConvivaSessions, base_config(conviva), streams=["ad_sessions"])
 
-    ids = run.ids("ad_sessions")
+    ids = session_ids(run, "ad_sessions")
     assert ids
     assert len(ids) == len(set(ids))
     assert run.bookmark("ad_sessions") is not None
@@ -18,32 +23,32 @@ def test_ad_sessions_are_walked_like_content_sessions(conviva, run_tap) -> None:
 
 
 def test_an_account_without_ads_or_viewer_module_skips_those_streams_with_one_warning(
-    run_cli,
+    tmp_path: Path,
 ) -> None:
     with conviva_emulator(size=2_000, ad_insights=False, viewer_module=False) as server:
         config = base_config(server, viewer_ids=["viewer-00042"], viewer_ips=["203.0.113.7"])
 
-        run = run_cli(config, streams=ALL)
+        run = run_cli(TAP_EXE, config, tmp_path, streams=ALL)
 
-        assert run.returncode == 0, run.stderr[-2000:]
-        assert run.stderr.count("stream ad_sessions is skipped") == 1
-        assert run.stderr.count("stream viewer_sessions is skipped") == 1
-        assert run.stderr.count("stream viewer_summary is skipped") == 1
+        assert run.returncode == 0, run.logs[-2000:]
+        assert run.logs.count("stream ad_sessions is skipped") == 1
+        assert run.logs.count("stream viewer_sessions is skipped") == 1
+        assert run.logs.count("stream viewer_summary is skipped") == 1
         assert not server.requests.matching("/sessions/ad")
         assert not server.requests.matching("/viewer")
         assert len(server.requests.matching("/insights/3.0/sessions", "GET")) > 0
-        assert run.ids("content_sessions")
+        assert session_ids(run, "content_sessions")
         assert "viewer_id" not in run.records["content_sessions"][0]
 
 
-def test_viewers_by_id_and_ip_with_one_summary_each(conviva, run_tap) -> None:
+def test_viewers_by_id_and_ip_with_one_summary_each(conviva) -> None:
     ip = "203.0.113.7"
     owner = conviva.state.ip_owner(ip)
     config = base_config(
         conviva, viewer_ids=[owner, "viewer-00042"], viewer_ips=[ip], viewer_days=7
     )
 
-    run = run_tap(config, streams=("viewer_sessions", "viewer_summary"))
+    run = run_tap(TapConvivaSessions, config, streams=["viewer_sessions", "viewer_summary"])
 
     sessions = run.records["viewer_sessions"]
     ids = [s["conviva_session_id"] for s in sessions]
@@ -66,10 +71,12 @@ def test_viewers_by_id_and_ip_with_one_summary_each(conviva, run_tap) -> None:
     assert owner_plays == sum(1 for s in sessions if s["viewer_id"] == owner)
 
 
-def test_sessions_asked_for_by_ip_say_which_ip(conviva, run_tap) -> None:
+def test_sessions_asked_for_by_ip_say_which_ip(conviva) -> None:
     ip = "2001:db8::7"
     run = run_tap(
-        base_config(conviva, viewer_ips=[ip], viewer_days=7), streams=("viewer_sessions",)
+        TapConvivaSessions,
+        base_config(conviva, viewer_ips=[ip], viewer_days=7),
+        streams=["viewer_sessions"],
     )
 
     sessions = run.records["viewer_sessions"]
@@ -79,8 +86,8 @@ def test_sessions_asked_for_by_ip_say_which_ip(conviva, run_tap) -> None:
     assert {s["viewer_id"] for s in sessions} == {conviva.state.ip_owner(ip)}
 
 
-def test_dimensions_list_what_the_account_can_filter_on(conviva, run_tap) -> None:
-    run = run_tap(base_config(conviva), streams=("dimensions",))
+def test_dimensions_list_what_the_account_can_filter_on(conviva) -> None:
+    run = run_tap(TapConvivaSessions, base_config(conviva), streams=["dimensions"])
 
     names = {d["name"]: d["type"] for d in run.records["dimensions"]}
     assert names["device_os"] == "conviva"

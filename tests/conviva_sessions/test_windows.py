@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from tap_conviva_sessions.windows import SeenSessions, Window, WindowWalk, utc_iso
+from tap_conviva_sessions.pagination import SeenSessions, Window, WindowWalk
+from tap_conviva_sessions.values import utc_iso
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

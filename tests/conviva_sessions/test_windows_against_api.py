@@ -6,19 +6,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conviva_testkit import (
+from conviva_sessions.helpers import (
+    CONTENT_SESSIONS,
     PINNED_NOW,
+    TAP_EXE,
     base_config,
     conviva_emulator,
     emulator_now,
     epoch_ms,
     minute_floor,
+    session_ids,
 )
+from testkit import run_cli, run_tap
 
 from emulators import EmulatorServer
+from tap_conviva_sessions.tap import TapConvivaSessions
 
 
 def requested_windows(
@@ -44,7 +50,7 @@ def busiest_hour(server: EmulatorServer) -> datetime:
     return datetime.fromtimestamp((traffic.first_minute + hour * 60) * 60, UTC)
 
 
-def test_a_busy_hour_is_split_until_every_session_is_emitted_once(conviva, run_tap) -> None:
+def test_a_busy_hour_is_split_until_every_session_is_emitted_once(conviva) -> None:
     start = busiest_hour(conviva)
     config = base_config(
         conviva, start_date=start.isoformat(), end_date=(start + timedelta(hours=3)).isoformat()
@@ -52,9 +58,9 @@ def test_a_busy_hour_is_split_until_every_session_is_emitted_once(conviva, run_t
     expected = truth(conviva, config)
     assert len(expected) > 5 * 500  # far above what one request returns
 
-    run = run_tap(config)
+    run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
 
-    ids = run.ids()
+    ids = session_ids(run)
     assert len(ids) == len(set(ids))
     assert set(ids) == expected
     windows = requested_windows(conviva)
@@ -63,18 +69,18 @@ def test_a_busy_hour_is_split_until_every_session_is_emitted_once(conviva, run_t
         (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
     )
     assert len(windows) > 6  # the 3-hour window was split, and split again
-    assert run.bookmark() == datetime.fromisoformat(config["end_date"]).strftime(
+    assert run.bookmark("content_sessions") == datetime.fromisoformat(config["end_date"]).strftime(
         "%Y-%m-%dT%H:%M:%S.000Z"
     )
 
 
-def test_sessions_crossing_window_boundaries_are_emitted_once(conviva, run_tap) -> None:
+def test_sessions_crossing_window_boundaries_are_emitted_once(conviva) -> None:
     config = base_config(conviva, window_minutes=1)
     config["start_date"] = (
         datetime.fromisoformat(config["end_date"]) - timedelta(minutes=40)
     ).isoformat()
 
-    run = run_tap(config)
+    run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
 
     answered = sum(
         len(server_sessions)
@@ -87,35 +93,37 @@ def test_sessions_crossing_window_boundaries_are_emitted_once(conviva, run_tap) 
             for s, e in requested_windows(conviva)
         )
     )
-    ids = run.ids()
+    ids = session_ids(run)
     assert answered > len(ids)  # the API returned some sessions in more than one window
     assert len(ids) == len(set(ids)) == len(truth(conviva, config))
 
 
-def test_a_minute_holding_more_than_the_limit_is_logged_with_its_bounds(conviva, run_cli) -> None:
+def test_a_minute_holding_more_than_the_limit_is_logged_with_its_bounds(
+    conviva, tmp_path: Path
+) -> None:
     config = base_config(conviva, page_size=2)
     end = datetime.fromisoformat(config["end_date"])
     config["start_date"] = (end - timedelta(minutes=3)).isoformat()
 
-    run = run_cli(config)
+    run = run_cli(TAP_EXE, config, tmp_path, streams=CONTENT_SESSIONS)
 
-    assert run.returncode == 0, run.stderr[-2000:]
-    full = [line for line in run.stderr.splitlines() if "still full" in line]
+    assert run.returncode == 0, run.logs[-2000:]
+    full = [line for line in run.logs.splitlines() if "still full" in line]
     assert len(full) == 3
     first_minute = (end - timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:00.000Z")
     assert any(first_minute in line for line in full)
-    assert len(run.ids()) == len(set(run.ids())) <= 6
+    assert len(session_ids(run)) == len(set(session_ids(run))) <= 6
 
 
-def test_a_start_older_than_31_days_moves_forward_with_a_warning(conviva, run_cli) -> None:
+def test_a_start_older_than_31_days_moves_forward_with_a_warning(conviva, tmp_path: Path) -> None:
     now = datetime.now(UTC)
     config = base_config(conviva, start_date=(now - timedelta(days=40)).isoformat())
     config["end_date"] = (now - timedelta(days=30, hours=20)).isoformat()
 
-    run = run_cli(config)
+    run = run_cli(TAP_EXE, config, tmp_path, streams=CONTENT_SESSIONS)
 
-    assert run.returncode == 0, run.stderr[-2000:]
-    warning = next(line for line in run.stderr.splitlines() if "older than the 31 days" in line)
+    assert run.returncode == 0, run.logs[-2000:]
+    warning = next(line for line in run.logs.splitlines() if "older than the 31 days" in line)
     assert "cannot be fetched" in warning
     first_start = datetime.fromisoformat(requested_windows(conviva)[0][0])
     assert now - timedelta(days=31) < first_start < now - timedelta(days=30, hours=23)
@@ -125,36 +133,38 @@ def test_a_start_older_than_31_days_moves_forward_with_a_warning(conviva, run_cl
     )
 
 
-def test_a_state_written_mid_sync_resumes_at_the_next_window_with_no_gap(conviva, run_cli) -> None:
+def test_a_state_written_mid_sync_resumes_at_the_next_window_with_no_gap(
+    conviva, tmp_path: Path
+) -> None:
     config = base_config(conviva, window_minutes=20)
     expected = truth(conviva, config)
 
     def after_three_windows(messages: list[dict[str, Any]]) -> bool:
         return sum(m["type"] == "STATE" for m in messages) >= 4
 
-    first = run_cli(config, stop_after=after_three_windows)
+    first = run_cli(
+        TAP_EXE, config, tmp_path, streams=CONTENT_SESSIONS, stop_after=after_three_windows
+    )
     assert first.returncode != 0  # killed
     state = first.states[-1]
     bookmark = state["bookmarks"]["content_sessions"]["replication_key_value"]
     windows_before = requested_windows(conviva)
     conviva.reset()
 
-    second = run_cli(config, state=state)
+    second = run_cli(TAP_EXE, config, tmp_path, streams=CONTENT_SESSIONS, state=state)
 
-    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.returncode == 0, second.logs[-2000:]
     windows_after = requested_windows(conviva)
     assert windows_after[0][0] == bookmark  # resumes exactly where the bookmark says
     assert all(start >= bookmark for start, _ in windows_after)  # no finished window again
     assert {w for w in windows_before if w[1] <= bookmark}.isdisjoint(windows_after)
-    assert set(first.ids()) | set(second.ids()) == expected  # nothing missing
-    assert len(second.ids()) == len(set(second.ids()))
+    assert set(session_ids(first)) | set(session_ids(second)) == expected  # nothing missing
+    assert len(session_ids(second)) == len(set(session_ids(second)))
 
 
-def test_bookmark_is_utc_and_never_moves_past_a_window_the_sync_did_not_finish(
-    conviva, run_tap
-) -> None:
+def test_bookmark_is_utc_and_never_moves_past_a_window_the_sync_did_not_finish(conviva) -> None:
     config = base_config(conviva, window_minutes=30)
-    run = run_tap(config)
+    run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
     bookmarks = [
         s["bookmarks"]["content_sessions"].get("replication_key_value") for s in run.states
     ]
@@ -201,30 +211,36 @@ def busy_day() -> Iterator[tuple[EmulatorServer, dict[str, Any], set[str]]]:
         yield server, config, expected
 
 
-def test_done_when_a_busy_day_syncs_every_session_once(busy_day, run_cli) -> None:
+def test_done_when_a_busy_day_syncs_every_session_once(busy_day, tmp_path: Path) -> None:
     _server, config, expected = busy_day
 
-    run = run_cli(config)
+    run = run_cli(TAP_EXE, config, tmp_path, streams=CONTENT_SESSIONS)
 
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert len(run.ids()) == len(set(run.ids()))
-    assert set(run.ids()) == expected
-    assert "still full" not in run.stderr
+    assert run.returncode == 0, run.logs[-2000:]
+    assert len(session_ids(run)) == len(set(session_ids(run)))
+    assert set(session_ids(run)) == expected
+    assert "still full" not in run.logs
 
 
-def test_done_when_a_run_stopped_halfway_resumes_with_none_missing(busy_day, run_cli) -> None:
+def test_done_when_a_run_stopped_halfway_resumes_with_none_missing(
+    busy_day, tmp_path: Path
+) -> None:
     server, config, expected = busy_day
     half = len(expected) // 2
 
     stopped = run_cli(
-        config, stop_after=lambda messages: len(messages) > half and messages[-1]["type"] == "STATE"
+        TAP_EXE,
+        config,
+        tmp_path,
+        streams=CONTENT_SESSIONS,
+        stop_after=lambda messages: len(messages) > half and messages[-1]["type"] == "STATE",
     )
     server.reset()
-    resumed = run_cli(config, state=stopped.states[-1])
+    resumed = run_cli(TAP_EXE, config, tmp_path, streams=CONTENT_SESSIONS, state=stopped.states[-1])
 
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    bookmark = stopped.bookmark()
+    assert resumed.returncode == 0, resumed.logs[-2000:]
+    bookmark = stopped.bookmark("content_sessions")
     assert requested_windows(server)[0][0] == bookmark
-    assert 0 < len(resumed.ids()) < len(expected)
-    assert len(resumed.ids()) == len(set(resumed.ids()))
-    assert set(stopped.ids()) | set(resumed.ids()) == expected
+    assert 0 < len(session_ids(resumed)) < len(expected)
+    assert len(session_ids(resumed)) == len(set(session_ids(resumed)))
+    assert set(session_ids(stopped)) | set(session_ids(resumed)) == expected

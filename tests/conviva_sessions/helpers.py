@@ -1,17 +1,19 @@
-"""Helpers of the tap-conviva-sessions tests (conftest.py puts this folder on sys.path)."""
+"""Helpers of the tap-conviva-sessions tests: the pinned emulator clock, the emulator, the
+settings that point the tap at it (import as ``from conviva_sessions.helpers import ...``)."""
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
+
+from testkit import TapOutput, tap_executable
 
 from emulators import EmulatorServer
 
-TAP_EXE = str(Path(sys.executable).with_name("tap-conviva-sessions"))
+TAP_EXE = tap_executable("tap-conviva-sessions")
 SECRET = "emulator-secret"
+#: What most tests sync.
+CONTENT_SESSIONS = ("content_sessions",)
 
 #: The clock of every Conviva emulator in these tests. The emulated traffic follows the hour of
 #: the day (windows are sized from it, busy minutes split), so an unpinned clock makes a test pass
@@ -53,25 +55,6 @@ def base_config(server: EmulatorServer, **overrides: Any) -> dict[str, Any]:
     }
 
 
-@dataclass
-class TapRun:
-    messages: list[dict[str, Any]]
-    stderr: str = ""
-    returncode: int = 0
-    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for message in self.messages:
-            if message["type"] == "RECORD":
-                self.records.setdefault(message["stream"], []).append(message["record"])
-
-    @property
-    def states(self) -> list[dict[str, Any]]:
-        return [m["value"] for m in self.messages if m["type"] == "STATE"]
-
-    def ids(self, stream: str = "content_sessions") -> list[str]:
-        return [r["conviva_session_id"] for r in self.records.get(stream, [])]
-
-    def bookmark(self, stream: str = "content_sessions") -> str | None:
-        value = self.states[-1]["bookmarks"].get(stream, {}) if self.states else {}
-        return value.get("replication_key_value")
+def session_ids(run: TapOutput, stream: str = "content_sessions") -> list[str]:
+    """The session ids a run wrote for ``stream``, in order."""
+    return [r["conviva_session_id"] for r in run.records[stream]]

@@ -1,0 +1,242 @@
+"""The settings: what JSON Schema can say about them (CONFIG_SCHEMA), what it cannot
+(problems()), and the one check of both, called from the Tap's constructor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
+
+from tap_conviva_sessions.values import instant
+
+TAP_NAME = "tap-conviva-sessions"
+MASK = "***"
+
+
+# -- The one check of the settings, called from the Tap's constructor --------------------------
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Every problem with the settings at once, before any request: what the schema says
+    (CONFIG_SCHEMA), then what it cannot (problems()). No message holds a secret's value."""
+    errors = [*schema_errors(config), *problems(config)]
+    if errors:
+        secrets = secret_values(config)
+        raise ConfigValidationError(
+            f"{TAP_NAME} settings are not valid", errors=[masked(e, secrets) for e in errors]
+        )
+
+
+def schema_errors(config: Mapping[str, Any]) -> list[str]:
+    """CONFIG_SCHEMA's verdict, worded as the SDK words it (``... in config['name']``).
+
+    A rule over several settings (``oneOf``, ``not``...) fails on the whole config, and
+    jsonschema's message quotes all of it: such a rule carries a ``description``, which is the
+    message instead."""
+    validator = DEFAULT_JSONSCHEMA_VALIDATOR(CONFIG_SCHEMA)
+    found = sorted(validator.iter_errors(dict(config)), key=lambda e: list(map(str, e.path)))
+    return [describe(error) for error in found]
+
+
+def describe(error: Any) -> str:
+    """One jsonschema ValidationError as a line."""
+    if not error.path:
+        rule = error.schema if isinstance(error.schema, dict) else {}
+        if error.validator != "required" and rule.get("description"):
+            return str(rule["description"])
+    where = "][".join(repr(part) for part in error.path)
+    return f"{error.message} in config[{where}]" if where else error.message
+
+
+def secret_values(config: Mapping[str, Any]) -> list[str]:
+    """The values of the settings the schema marks secret (longest first)."""
+    properties = CONFIG_SCHEMA["properties"]
+    values = [
+        str(config[name])
+        for name, prop in properties.items()
+        if prop.get("secret") and config.get(name) not in (None, "")
+    ]
+    return sorted(values, key=len, reverse=True)
+
+
+def masked(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+# -- tap-conviva-sessions' own settings ---------------------------------------------------------
+
+#: The is_* status filters the sample endpoints document.
+STATUS_FILTERS = (
+    "is_exit_before_video_start",
+    "is_video_playback_failure",
+    "is_video_playback_failure_business",
+    "is_video_playback_failure_tech",
+    "is_video_start_failure",
+    "is_video_start_failure_business",
+    "is_video_start_failure_tech",
+)
+#: Query parameters the tap sets itself: no dimension filter may take these names.
+RESERVED_PARAMS = frozenset(
+    {"limit", "filter_id", "days", "viewer_id", "viewer_ip", *STATUS_FILTERS}
+    | {f"{p}_{s}" for p in ("start", "end") for s in ("date", "epoch", "epoch_ms")}
+)
+
+FILTERS = th.ObjectType(additional_properties=th.ArrayType(th.StringType))
+
+#: A saved filter and dimension or tag filters exclude each other. Today's rule reads the values
+#: as truthy: a filter_id of "" or an empty {} of filters counts as not given, hence minLength
+#: and minProperties.
+FILTER_ID_ALONE = {
+    "description": "filter_id cannot be combined with dimension_filters or custom_tag_filters: "
+    "Conviva takes either one saved filter or dimension filters, not both",
+    "not": {
+        "required": ["filter_id"],
+        "properties": {"filter_id": {"type": "string", "minLength": 1}},
+        "anyOf": [
+            {
+                "required": [name],
+                "properties": {name: {"type": "object", "minProperties": 1}},
+            }
+            for name in ("dimension_filters", "custom_tag_filters")
+        ],
+    },
+}
+
+CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
+    th.Property(
+        "client_id",
+        th.StringType,
+        required=True,
+        title="Client ID",
+        description="Conviva API client id (API credentials, not a Pulse user login)",
+    ),
+    th.Property(
+        "client_secret",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="Client secret",
+        description="Conviva API client secret, sent with the client id as HTTP Basic auth",
+    ),
+    th.Property(
+        "api_url",
+        th.URIType,
+        default="https://api.conviva.com/insights/3.0",
+        title="API URL",
+        description="Base URL of Conviva Insights 3.0",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        required=True,
+        title="Start date",
+        description="Earliest session time to sync on the first run (moved forward to the "
+        "API's 31 days, with a warning)",
+    ),
+    th.Property(
+        "end_date",
+        th.DateTimeType,
+        title="End date",
+        description="Sync sessions before this instant (default: now less end_offset_minutes)",
+    ),
+    th.Property(
+        "end_offset_minutes",
+        th.IntegerType(minimum=0),
+        default=10,
+        title="End offset (minutes)",
+        description="Without end_date, stop this many minutes before now: the newest "
+        "minutes are not complete yet",
+    ),
+    th.Property(
+        "window_minutes",
+        th.IntegerType(minimum=1, maximum=180),
+        default=180,
+        title="Window (minutes)",
+        description="Longest time range per request (the API allows 3 hours); a full "
+        "window is split in halves down to one minute",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=1500),
+        default=500,
+        title="Page size",
+        description="limit: sessions per request (the guide says up to 500, the endpoint "
+        "page up to 1500)",
+    ),
+    th.Property(
+        "dimension_filters",
+        FILTERS,
+        title="Dimension filters",
+        description='Conviva dimension to accepted values, e.g. {"device_os": '
+        '["Android", "iOS"]}: AND across dimensions, OR within one (values are '
+        "case-sensitive)",
+    ),
+    th.Property(
+        "custom_tag_filters",
+        FILTERS,
+        title="Custom tag filters",
+        description="Custom tag name to accepted values, sent as tag_<name>; same rules "
+        "as dimension_filters",
+    ),
+    th.Property(
+        "status_filters",
+        th.ObjectType(
+            *(th.Property(name, th.BooleanType) for name in STATUS_FILTERS),
+            additional_properties=False,
+        ),
+        title="Status filters",
+        description='Session status flags to filter on, e.g. {"is_video_start_failure": true}',
+    ),
+    th.Property(
+        "filter_id",
+        th.StringType,
+        title="Saved filter id",
+        description="A saved filter's id; cannot be combined with dimension or tag filters",
+    ),
+    th.Property(
+        "viewer_ids",
+        th.ArrayType(th.StringType),
+        title="Viewer ids",
+        description="Viewers whose sessions and summary to sync (Viewer-Module API)",
+    ),
+    th.Property(
+        "viewer_ips",
+        th.ArrayType(th.StringType),
+        title="Viewer IPs",
+        description="Viewer IP addresses (IPv4 or IPv6) whose sessions and summary to sync",
+    ),
+    th.Property(
+        "viewer_days",
+        th.IntegerType(minimum=1, maximum=31),
+        default=1,
+        title="Viewer days",
+        description="How many days back the viewer sessions and summaries cover",
+    ),
+).to_dict() | {"allOf": [FILTER_ID_ALONE]}
+
+
+def problems(config: Mapping[str, Any]) -> list[str]:
+    """What JSON Schema cannot say about the settings, each problem naming its setting."""
+    errors = []
+    dates = {}
+    for name in ("start_date", "end_date"):
+        if config.get(name):
+            try:
+                dates[name] = instant(str(config[name]))
+            except ValueError:
+                errors.append(f"{name} {config[name]!r} is not an ISO 8601 date-time")
+    if len(dates) == 2 and dates["end_date"] <= dates["start_date"]:
+        errors.append(
+            f"end_date ({config['end_date']}) must be after start_date ({config['start_date']})"
+        )
+    clashes = sorted(RESERVED_PARAMS & set(config.get("dimension_filters") or {}))
+    if clashes:
+        errors.append(
+            f"dimension_filters cannot name {', '.join(clashes)}: use the setting of that name"
+        )
+    return errors
