@@ -2,8 +2,11 @@
 id, valid for two hours. Every later call carries them as ``si`` and ``ui``.
 
 The session is renewed before it is two hours old (with a margin), and once more whenever a
-call answers returnCode 11. The password travels in the query string: nothing here lets the URL
-reach a log line or an error."""
+call answers returnCode 11. The login has no retry of its own: it runs inside the request that
+needs it (the streams apply the authenticator to each try), so the retry contract of client.py
+covers it: a network failure propagates as it is, an HTTP 429/5xx, a returnCode 50/60 or an
+answer that is not XML is a RetriableAPIError, a refused login a LoginError (never retried).
+The password travels in the query string: no message here holds the URL."""
 
 from __future__ import annotations
 
@@ -14,16 +17,15 @@ import time
 import requests
 from lxml import etree
 from singer_sdk.authenticators import APIAuthenticatorBase
+from singer_sdk.exceptions import RetriableAPIError
 
 from tap_webcast_reporting import api_names as names
-from tap_webcast_reporting.errors import LoginError
+from tap_webcast_reporting.errors import LoginError, ServiceUnavailableError
 from tap_webcast_reporting.parsing import safe_xml_parser
-from tap_webcast_reporting.redaction import redact
-from tap_webcast_reporting.return_codes import SUCCESS, describe
+from tap_webcast_reporting.return_codes import RETRIABLE, SUCCESS, describe
 
 SESSION_LIFETIME = 2 * 3600.0
 RENEW_MARGIN = 300.0  # log in again this long before the two hours are up
-LOGIN_TRIES = 3
 
 
 class WebcastsSession(APIAuthenticatorBase):
@@ -35,7 +37,7 @@ class WebcastsSession(APIAuthenticatorBase):
         api_url: str,
         username: str,
         password: str,
-        timeout: float = 60.0,
+        timeout: float,
         lifetime: float = SESSION_LIFETIME,
         logger: logging.Logger | None = None,
     ) -> None:
@@ -75,15 +77,20 @@ class WebcastsSession(APIAuthenticatorBase):
             names.PASSWORD: self.password,
             names.VERSION: names.API_VERSION,
         }
-        response = self.call_login(params)
+        response = requests.get(self.login_url, params=params, timeout=self.timeout)
+        status = f"HTTP {response.status_code} {response.reason}"
+        if response.status_code == 429 or response.status_code >= 500:
+            raise RetriableAPIError(f"login: {status}", response)
+        if response.status_code >= 400:
+            raise LoginError(f"login: {status}")
         try:
             root = etree.fromstring(response.content, safe_xml_parser())
         except etree.XMLSyntaxError:
-            raise LoginError(
-                f"login: the answer is not XML (HTTP {response.status_code})"
-            ) from None
+            raise RetriableAPIError(f"login: the answer is not XML ({status})", response) from None
         code_text = (root.findtext("result/returnCode") or "").strip()
         code = int(code_text) if code_text.isdigit() else 0
+        if code in RETRIABLE:
+            raise ServiceUnavailableError(f"login: {describe(code)}")
         if code != SUCCESS:
             hint = " (check username and password)" if code in (0, 11) else ""
             raise LoginError(f"login as {self.username!r} refused: {describe(code)}{hint}", code)
@@ -95,26 +102,3 @@ class WebcastsSession(APIAuthenticatorBase):
         self.logged_in_at = time.monotonic()
         self.logins += 1
         self.logger.info("Logged in to webcasts.com as %r (login %d)", self.username, self.logins)
-
-    def call_login(self, params: dict[str, str]) -> requests.Response:
-        """The login call, tried again on a network failure; errors never carry the URL."""
-        for attempt in range(1, LOGIN_TRIES + 1):
-            try:
-                response = requests.get(self.login_url, params=params, timeout=self.timeout)
-            except requests.RequestException as exc:
-                reason = redact(str(exc), self.secrets)
-                if attempt == LOGIN_TRIES:
-                    raise LoginError(f"login: no answer after {attempt} tries: {reason}") from None
-                self.logger.warning("Login attempt %d failed (%s); trying again", attempt, reason)
-                time.sleep(2**attempt)
-                continue
-            if response.status_code >= 500 and attempt < LOGIN_TRIES:
-                self.logger.warning(
-                    "Login attempt %d answered HTTP %d; trying again", attempt, response.status_code
-                )
-                time.sleep(2**attempt)
-                continue
-            if response.status_code >= 400:
-                raise LoginError(f"login: HTTP {response.status_code} {response.reason}")
-            return response
-        raise AssertionError("unreachable")

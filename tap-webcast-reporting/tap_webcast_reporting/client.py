@@ -1,14 +1,21 @@
-"""The base stream of every webcasts.com call: URL, login session, return codes, retries and
-redaction; and the run's shared objects (RunResources). Success is returnCode 1 in the body
-whatever the HTTP status."""
+"""The base stream of every webcasts.com call: URL, login session, return codes, the retry
+contract and redaction; and the run's shared objects (RunResources, RequestPacer). Success is
+returnCode 1 in the body whatever the HTTP status."""
 
 from __future__ import annotations
 
+import email.utils
+import itertools
+import random
+import re
+import threading
+import time
 import typing as t
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-import backoff
 import requests
 from lxml import etree
 from singer_sdk import RESTStream
@@ -16,17 +23,64 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_webcast_reporting import api_names as names
 from tap_webcast_reporting.auth import WebcastsSession
-from tap_webcast_reporting.errors import InvalidSessionError
+from tap_webcast_reporting.errors import (
+    InvalidSessionError,
+    NoAnswerError,
+    RetriesExhaustedError,
+    RetryAtOnceError,
+)
 from tap_webcast_reporting.parsing import safe_xml_parser
 from tap_webcast_reporting.parsing.body import CHUNK, ReportBody
 from tap_webcast_reporting.quota import ReportQuota
 from tap_webcast_reporting.redaction import redact
-from tap_webcast_reporting.return_codes import INVALID_SESSION, error_for, return_code
+from tap_webcast_reporting.return_codes import INVALID_SESSION, SUCCESS, error_for, return_code
 from tap_webcast_reporting.spool import ReportSpool
 
 if t.TYPE_CHECKING:
+    from backoff.types import Details
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+
+#: The longest wait between two tries when the API sends no Retry-After.
+RETRY_WAIT_CAP_SECONDS = 60.0
+#: Exponential waits are lengthened by up to this share, so that clients do not retry in step.
+RETRY_JITTER = 0.1
+#: Failures of the connection itself (the SDK retries the same list).
+NETWORK_FAILURES = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    ConnectionResetError,
+)
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
+
+
+class RequestPacer:
+    """At most ``per_second`` requests a second, across every stream of one run (None: no
+    pacing). Thread-safe, so that requests in flight at once share it."""
+
+    def __init__(
+        self,
+        per_second: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = self.clock()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            self.sleep(start - now)
 
 
 class TimezoneCheck:
@@ -55,11 +109,53 @@ class RunResources:
     """What one run of the tap shares across its streams: made once by the Tap
     (tap.py, discover_streams) and handed to every stream's constructor."""
 
+    pacer: RequestPacer
     session: WebcastsSession  # the login's session id and user id
     quota: ReportQuota  # the hourly report quotas, counted before asking
     spool: ReportSpool  # one report's records, for the report streams to read back
     timezones: TimezoneCheck
     events_left: list[str] = field(default_factory=list)  # not reported: quota ended the run
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """Retry-After as delay seconds or an HTTP date; None when absent or unreadable."""
+    raw = (response.headers.get("Retry-After") or "").strip() if response is not None else ""
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def no_answer(exc: BaseException) -> NoAnswerError:
+    """A network failure as a retriable error naming method, host and path (never the query,
+    which may hold a session id or a password)."""
+    request = getattr(exc, "request", None)
+    url = str(getattr(request, "url", "") or "")
+    parts = urlsplit(url)
+    where = f"{getattr(request, 'method', None) or 'GET'} {parts.netloc}{parts.path}"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        what = "could not connect in time (request_timeout)"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        what = "no answer in time (request_timeout)"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError | ConnectionResetError):
+        what = "the answer was cut off"
+    elif isinstance(exc, requests.exceptions.ContentDecodingError):
+        what = "the answer could not be decoded"
+    else:
+        found = _ERRNO_TEXT.search(str(exc))
+        what = f"could not connect ({found[1].strip()})" if found else "could not connect"
+    # The URL kept on the error has no query either (the reference kept the whole URL; here the
+    # login's query holds the password): retries_exhausted needs only its host.
+    return NoAnswerError(f"{where}: {what}", parts._replace(query="", fragment="").geturl())
 
 
 class WebcastsStream(RESTStream[t.Any]):
@@ -80,6 +176,19 @@ class WebcastsStream(RESTStream[t.Any]):
     def authenticator(self) -> WebcastsSession:
         return self.resources.session
 
+    @property
+    def timeout(self) -> int:
+        return int(self.config["request_timeout"])
+
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        # SDK 0.54 also authenticates while preparing, outside its retries: a token or login
+        # call failing there ends the sync at once. Here credentials are applied only when the
+        # request is sent (the SDK's send applies self.authenticator to each try), so they are
+        # inside the retry contract like any call.
+        request = requests.Request(*args, **kwargs)
+        request.headers.setdefault("User-Agent", self.user_agent)
+        return self.requests_session.prepare_request(request)
+
     def get_url_params(
         self, context: Context | None, next_page_token: t.Any | None
     ) -> dict[str, t.Any]:
@@ -90,7 +199,7 @@ class WebcastsStream(RESTStream[t.Any]):
         event = (context or {}).get("event_id")
         return f"{self.name} call" + (f" for event {event}" if event else "")
 
-    # Errors and retries -------------------------------------------------------------------
+    # Errors -------------------------------------------------------------------------------
 
     def validate_response(self, response: requests.Response) -> None:
         if response.status_code == 429 or response.status_code >= 500:
@@ -98,10 +207,23 @@ class WebcastsStream(RESTStream[t.Any]):
         if response.status_code >= 400:
             raise FatalAPIError(self.response_error_message(response))
         code = return_code(self.response_head(response))
-        if code != INVALID_SESSION:
-            self.renewed_session = False
-        if code is not None and code != 1:
+        if code == INVALID_SESSION:
+            self.session_refused()
+        self.renewed_session = False
+        if code is not None and code != SUCCESS:
             raise error_for(code, self.what(self.context))
+
+    def session_refused(self) -> t.NoReturn:
+        """returnCode 11: log in again and ask again at once; a second 11 in a row, right after
+        that new login, is an error (never a loop of logins)."""
+        failure = error_for(INVALID_SESSION, self.what(self.context))
+        if self.renewed_session:
+            self.renewed_session = False
+            raise InvalidSessionError(f"{failure} right after a new login", INVALID_SESSION)
+        self.renewed_session = True
+        self.logger.warning("%s: session refused; logging in again", self.what(self.context))
+        self.authenticator.invalidate()
+        raise RetryAtOnceError(str(failure))
 
     def response_head(self, response: requests.Response) -> bytes:
         """The first bytes of the answer (the whole answer for the small calls)."""
@@ -114,61 +236,84 @@ class WebcastsStream(RESTStream[t.Any]):
             self.authenticator.secrets,
         )
 
-    def backoff_wait_generator(self) -> Generator[float, None, None]:
-        return backoff.expo(
-            base=2, factor=float(self.config.get("retry_initial_wait_seconds", 5)), max_value=120
-        )
+    # -- the retry contract (identical in the four taps) -----------------------------------------
 
     def backoff_max_tries(self) -> int:
-        return int(self.config.get("retry_max_tries", 5))
+        return 1_000  # the retry budget ends the retries, not a count of tries
 
-    def backoff_handler(self, details: t.Any) -> None:
-        exc = details.get("exception")
+    def backoff_jitter(self, value: float) -> float:
+        return value  # the wait generator adds jitter to its own waits, never to a Retry-After
+
+    def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
+        """The waits between the tries of one request: 0 after renewed credentials, what
+        Retry-After asks, else exponential from retry_initial_wait_seconds (up to 60 s, plus up
+        to 10 %). It ends, and the request fails for good, when the next wait would end past
+        retry_budget_seconds since the first try."""
+        budget = float(self.config["retry_budget_seconds"])
+        first = float(self.config["retry_initial_wait_seconds"])
+        started = time.monotonic()
+        failure = yield 0.0  # backoff primes the generator before the first try
+        for attempt in itertools.count():
+            if isinstance(failure, RetryAtOnceError):
+                wait = 0.0
+            elif (asked := retry_after_seconds(getattr(failure, "response", None))) is not None:
+                wait = asked
+            else:
+                wait = min(first * 2**attempt, RETRY_WAIT_CAP_SECONDS)
+                wait *= 1 + random.uniform(0, RETRY_JITTER)
+            renewing = isinstance(failure, RetryAtOnceError)  # bounded by the tap's own rule
+            if not renewing and time.monotonic() - started + wait > budget:
+                return
+            failure = yield wait
+
+    def backoff_handler(self, details: Details) -> None:
         self.logger.warning(
-            "%s failed (%s); try %d, next in %.1f s",
-            self.what(self.context),
-            redact(str(exc), self.authenticator.secrets),
+            "%s: try %d failed (%s); trying again in %.1f s",
+            self.name,
             details.get("tries", 0),
+            details.get("exception"),
             details.get("wait", 0.0),
         )
 
     def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
-        """The SDK's retry, logging through our redacting handler only; on returnCode 11 a new
-        login and one more call; no URL in any exception."""
-        retried = backoff.on_exception(
-            self.backoff_wait_generator,
-            (
-                ConnectionResetError,
-                RetriableAPIError,
-                requests.exceptions.Timeout,
-                requests.exceptions.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ),
-            max_tries=self.backoff_max_tries,
-            on_backoff=self.backoff_handler,
-            jitter=None,
-            logger=None,
-        )(func)
+        """The SDK's retries around ``func``, inside the retry contract: each try waits its turn
+        (max_requests_per_second), a network failure becomes a NoAnswerError (whose message holds
+        no query), and a request that still fails when its budget is spent ends the sync with one
+        error naming the API host and the setting."""
+
+        def one_try(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            self.resources.pacer.wait()
+            try:
+                return func(*args, **kwargs)
+            except NETWORK_FAILURES as exc:
+                raise no_answer(exc) from None
+
+        retried = super().request_decorator(one_try)
 
         def request(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            started = time.monotonic()
             try:
-                try:
-                    return retried(*args, **kwargs)
-                except InvalidSessionError:
-                    self.logger.warning(
-                        "%s: %s; logging in again", self.what(self.context), "session refused"
-                    )
-                    self.authenticator.invalidate()
-                    self.renewed_session = True
-                    try:
-                        return retried(*args, **kwargs)
-                    except InvalidSessionError as exc:
-                        raise FatalAPIError(f"{exc} right after a new login") from None
-            except requests.RequestException as exc:
-                raise type(exc)(redact(str(exc), self.authenticator.secrets)) from None
+                return retried(*args, **kwargs)
+            except RetriableAPIError as exc:
+                raise self.retries_exhausted(exc, time.monotonic() - started) from None
 
         return request
+
+    def retries_exhausted(self, failure: RetriableAPIError, elapsed: float) -> FatalAPIError:
+        response = failure.response
+        url = response.url if response is not None else getattr(failure, "url", "")
+        budget = float(self.config["retry_budget_seconds"])
+        asked = retry_after_seconds(response)
+        why = (
+            f"the API asked to wait {asked:.0f} s more (Retry-After), past the budget"
+            if asked is not None and elapsed + asked > budget
+            else "the budget is spent"
+        )
+        host = urlsplit(url or "").netloc or "the API"
+        return RetriesExhaustedError(
+            f"{self.name}: gave up on {host} after {elapsed:.1f} s of tries, {why}: {failure}. "
+            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer"
+        )
 
 
 class XmlListStream(WebcastsStream):

@@ -22,7 +22,7 @@ class EventNotAuthorizedError(WebcastsAPIError):
 
 
 class InvalidSessionError(WebcastsAPIError):
-    """returnCode 11: log in again once."""
+    """returnCode 11 right after a new login (the first 11 is a RetryAtOnceError)."""
 
 
 class QuotaReachedError(WebcastsAPIError):
@@ -30,7 +30,7 @@ class QuotaReachedError(WebcastsAPIError):
 
 
 class ServiceUnavailableError(RetriableAPIError):
-    """returnCode 50/60: retried with backoff."""
+    """returnCode 50/60: retried within the retry budget."""
 
 
 class BrokenReportError(RetriableAPIError):
@@ -39,3 +39,20 @@ class BrokenReportError(RetriableAPIError):
 
 class UnreadableReportError(WebcastsAPIError):
     """A report broken in a way no repair settles: the event is skipped with an error."""
+
+
+class NoAnswerError(RetriableAPIError):
+    """The API gave no usable answer: no connection, no answer in time, or an answer cut off.
+    Retried like a 5xx. The message names the method, host and path, never the query."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class RetryAtOnceError(RetriableAPIError):
+    """Credentials were renewed after the API refused them: ask again without waiting."""
+
+
+class RetriesExhaustedError(FatalAPIError):
+    """A request still failed when its retry budget (retry_budget_seconds) was spent."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
 
 import requests
 from singer_sdk import Stream, metrics
@@ -11,9 +12,16 @@ from singer_sdk import Stream, metrics
 from tap_webcast_reporting import api_names as names
 from tap_webcast_reporting import schemas
 from tap_webcast_reporting import values as v
-from tap_webcast_reporting.client import RunResources, WebcastsStream, XmlListStream, report_body
+from tap_webcast_reporting.client import (
+    NETWORK_FAILURES,
+    RunResources,
+    WebcastsStream,
+    XmlListStream,
+    report_body,
+)
 from tap_webcast_reporting.errors import (
     EventNotAuthorizedError,
+    NoAnswerError,
     QuotaReachedError,
     UnreadableReportError,
 )
@@ -249,8 +257,9 @@ class EventReportsStream(WebcastsStream):
         return True
 
     def fetch_and_spool(self, context: Context) -> tuple[ReportHeader, int]:
-        """Ask for the report once and spool its records: one unit, retried whole by the
-        caller (a report cut short is fetched again from its start)."""
+        """Ask for the report once and spool its records: one unit, retried whole by
+        ``request_decorator`` (a report cut short is fetched again from its start). The login,
+        when one is due, happens as the request is sent, inside the same try."""
         event_id = str(context["event_id"])
         if not self.renewed_session:  # the call repeated after a new login is not a new report
             self.resources.quota.take(bool(context.get("is_expired")))
@@ -264,7 +273,10 @@ class EventReportsStream(WebcastsStream):
         spool.start(event_id, {s.name for s in self.child_streams if s.selected})
         try:
             response = self.requests_session.send(
-                self.authenticator(request), timeout=self.timeout, stream=True
+                self.authenticator(request),
+                timeout=self.timeout,
+                allow_redirects=self.allow_redirects,
+                stream=True,  # the report is read as it arrives, never whole
             )
             try:
                 self.log_request_duration(response, context)
@@ -311,9 +323,13 @@ class EventReportsStream(WebcastsStream):
                 count += 1
                 for name, record in records.viewer_records(item):
                     spool.add(name, record)
-        except requests.RequestException as exc:
-            raise type(exc)(
-                f"event {event_id}: the report was cut off ({type(exc).__name__})"
+        except NETWORK_FAILURES as exc:
+            parts = urlsplit(response.url)
+            where = f"{parts.scheme}://{parts.netloc}{parts.path}"  # never the query
+            raise NoAnswerError(
+                f"GET {parts.netloc}{parts.path}: the report of event {event_id} was cut off "
+                f"({type(exc).__name__})",
+                where,
             ) from None
         return header or ReportHeader(), count
 

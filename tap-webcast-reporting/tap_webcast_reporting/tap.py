@@ -10,7 +10,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_webcast_reporting import redaction, settings
 from tap_webcast_reporting.auth import WebcastsSession
-from tap_webcast_reporting.client import RunResources, TimezoneCheck
+from tap_webcast_reporting.client import RequestPacer, RunResources, TimezoneCheck
 from tap_webcast_reporting.quota import ReportQuota
 from tap_webcast_reporting.spool import ReportSpool
 from tap_webcast_reporting.streams import STREAM_TYPES, TimezonesStream
@@ -43,10 +43,12 @@ class TapWebcastReporting(Tap):
         # filter masking them. The tap's own messages never hold a URL's query.
         redaction.install([password])
         resources = RunResources(
+            pacer=RequestPacer(config.get("max_requests_per_second")),
             session=WebcastsSession(
                 api_url=str(config.get("api_url", "https://api.webcasts.com/api")),
                 username=str(config.get("username") or ""),
                 password=password,
+                timeout=float(config["request_timeout"]),  # the login waits as long as any call
                 logger=self.logger,
             ),
             quota=ReportQuota(

@@ -17,7 +17,6 @@ from emulators import EmulatorServer, Fault
 from emulators.webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tap_webcast_reporting import auth
 from tap_webcast_reporting.auth import WebcastsSession
-from tap_webcast_reporting.errors import LoginError
 from tap_webcast_reporting.tap import TapWebcastReporting
 
 
@@ -31,7 +30,7 @@ class Clock:
 
 def session_for(server: EmulatorServer, password: str = DEFAULT_PASSWORD) -> WebcastsSession:
     return WebcastsSession(
-        api_url=f"{server.url}/api", username=DEFAULT_USERNAME, password=password
+        api_url=f"{server.url}/api", username=DEFAULT_USERNAME, password=password, timeout=10
     )
 
 
@@ -82,18 +81,23 @@ def test_wrong_password_is_a_clear_error_without_the_password(
     assert not server.requests.matching("/reporting/")
 
 
-def test_login_over_a_dead_network_names_no_url(
-    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(auth.time, "sleep", lambda _s: None)
+def test_login_over_a_dead_network_names_no_url(tmp_path: Path, server: EmulatorServer) -> None:
+    """The login is retried inside the retry contract (waits 0.1, 0.2, 0.4 s: four tries in the
+    budget of 1 s), and the error names the login's host and path, never its query."""
     server.faults.add(Fault("drop", path="/login", times=None))
-    session = session_for(server)
-    with pytest.raises(LoginError) as failure:
-        report_call(server, session)
-    message = str(failure.value)
-    assert "no answer after 3 tries" in message
-    assert DEFAULT_PASSWORD not in message
-    assert len(server.requests.matching("/login")) == 3
+    cfg = config(server.url, retry_initial_wait_seconds=0.1, retry_budget_seconds=1)
+    run = seen(run_cli(TAP, cfg, tmp_path))
+    assert run.returncode != 0
+    host = server.url.split("//", 1)[1]
+    final = run.log_lines("gave up on")
+    assert final, run.logs[-2000:]
+    assert f"gave up on {host} after" in final[-1]
+    assert f"{host}/api/login: could not connect" in final[-1]
+    assert "retry_budget_seconds (now 1 s)" in final[-1]
+    assert "?" not in final[-1]
+    assert len(run.log_lines("failed (GET " + host + "/api/login: could not connect")) >= 2
+    assert_no_secret(printed(run), DEFAULT_PASSWORD)
+    assert 3 <= len(server.requests.matching("/login")) <= 4
 
 
 @pytest.mark.parametrize(
@@ -108,6 +112,12 @@ def test_login_over_a_dead_network_names_no_url(
         ({"report_format": "pdf"}, "'pdf' is not one of ['xml', 'json', 'csv']"),
         ({"max_reports_per_hour": 0}, "max_reports_per_hour must be at least 1"),
         ({"password": None}, "'password' is a required property"),
+        ({"request_timeout": 0}, "0 is less than the minimum of 1 in config['request_timeout']"),
+        (
+            {"max_concurrent_requests": 2},
+            "2 is greater than the maximum of 1 in config['max_concurrent_requests']",
+        ),
+        ({"api_url": "ftp://x"}, "'ftp://x' does not match '^https?://' in config['api_url']"),
     ],
 )
 def test_bad_settings_stop_the_tap_before_any_request(

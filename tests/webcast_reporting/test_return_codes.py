@@ -71,17 +71,27 @@ def test_codes_50_and_60_are_retried_with_backoff(
     assert run.returncode == 0, run.logs[-2000:]
     assert len(run.records["registrants"]) == 12
     assert len(server.requests.matching("/report/")) == 3
-    assert len(run.log_lines(f"returnCode {code}")) == 2
+    # One warning a retry (backoff also logs each at INFO, through the SDK's request_decorator).
+    warnings = [line for line in run.log_lines(f"returnCode {code}") if "WARNING" in line]
+    assert len(warnings) == 2
 
 
-def test_code_50_that_persists_ends_after_the_configured_tries(
+def test_code_50_that_persists_ends_when_the_retry_budget_is_spent(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
+    """Waits of 0.5 and 1 s fit the budget of 3 s, the next (2 s) would not: three tries."""
     server.state.answer_code(50, "/report/", times=None)
-    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT], retry_max_tries=3), tmp_path))
+    cfg = config(
+        server.url, event_ids=[EVENT], retry_initial_wait_seconds=0.5, retry_budget_seconds=3
+    )
+    run = seen(run_cli(TAP, cfg, tmp_path))
     assert run.returncode != 0
     assert len(server.requests.matching("/report/")) == 3
     assert "not available" in run.logs
+    final = run.log_lines("gave up on")
+    assert final
+    assert "returnCode 50" in final[-1]
+    assert "retry_budget_seconds (now 3 s)" in final[-1]
 
 
 @pytest.mark.parametrize(("code", "meaning"), sorted(FATAL.items()))

@@ -17,7 +17,7 @@ from tap_webcast_reporting.redaction import RedactingFilter, redact
 def test_debug_run_through_retries_and_errors_never_prints_the_password(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
-    server.faults.add(Fault("drop", path="/login"))  # the login's own retry
+    server.faults.add(Fault("drop", path="/login"))  # the login, retried by the contract
     server.faults.add(Fault("status", path="/eventlist", status=503))  # the SDK's backoff
     server.state.answer_code(11, "/report/")  # a new login mid-sync
     server.state.answer_code(72, "/report/")  # and a fatal error at the end
@@ -28,7 +28,7 @@ def test_debug_run_through_retries_and_errors_never_prints_the_password(
     output = printed(run)
     assert "DEBUG" in output
     assert "returnCode 72" in output
-    assert "Login attempt 1 failed" in output
+    assert "/api/login: could not connect); trying again" in output
     assert "password=***" in output  # urllib3's DEBUG request line, redacted
     assert len(server.state.sessions) >= 2
     assert_no_secret(output, DEFAULT_PASSWORD)
