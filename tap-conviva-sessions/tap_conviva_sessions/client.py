@@ -3,10 +3,16 @@ run of the tap shares across its streams (RunResources)."""
 
 from __future__ import annotations
 
-import logging
+import email.utils
+import itertools
+import random
+import re
+import threading
+import time
 import typing as t
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +27,10 @@ from singer_sdk.streams import RESTStream
 from tap_conviva_sessions.auth import basic_auth
 from tap_conviva_sessions.errors import (
     CredentialsRefusedError,
+    NoAnswerError,
     ResponseTooLargeError,
+    RetriesExhaustedError,
+    RetryAtOnceError,
     TimeRangeRejectedError,
 )
 
@@ -41,6 +50,19 @@ RANGE_PARAMS = (
     "start_epoch_ms",
     "end_epoch_ms",
 )
+#: The longest wait between two tries when the API sends no Retry-After.
+RETRY_WAIT_CAP_SECONDS = 60.0
+#: Exponential waits are lengthened by up to this share, so that clients do not retry in step.
+RETRY_JITTER = 0.1
+#: Failures of the connection itself (the SDK retries the same list).
+NETWORK_FAILURES = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    ConnectionResetError,
+)
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
 
 
 def strings(value: t.Any) -> Iterable[str]:
@@ -67,6 +89,33 @@ def api_message(response: requests.Response) -> str:
 
 
 # -- what one run shares ---------------------------------------------------------------------
+
+
+class RequestPacer:
+    """At most ``per_second`` requests a second, across every stream of one run (None: no
+    pacing). Thread-safe, so that requests in flight at once share it."""
+
+    def __init__(
+        self,
+        per_second: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = self.clock()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            self.sleep(start - now)
 
 
 class StateSink(t.Protocol):
@@ -104,10 +153,51 @@ class RunResources:
     """What one run of the tap shares across its streams: made once by the Tap
     (tap.py, discover_streams) and handed to every stream's constructor."""
 
+    #: Every try of every request waits its turn here (max_requests_per_second).
+    pacer: RequestPacer
     #: The discovery endpoint's answer (one request per run).
     endpoints: OpenEndpoints
     #: The Tap's public state_writer: the sample streams write STATE after each window.
     state_writer: StateSink
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """Retry-After as delay seconds or an HTTP date; None when absent or unreadable."""
+    raw = (response.headers.get("Retry-After") or "").strip() if response is not None else ""
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def no_answer(exc: BaseException) -> NoAnswerError:
+    """A network failure as a retriable error naming method, host and path (never the query,
+    which may hold a session id or a password)."""
+    request = getattr(exc, "request", None)
+    url = str(getattr(request, "url", "") or "")
+    parts = urlsplit(url)
+    where = f"{getattr(request, 'method', None) or 'GET'} {parts.netloc}{parts.path}"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        what = "could not connect in time (request_timeout)"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        what = "no answer in time (request_timeout)"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError | ConnectionResetError):
+        what = "the answer was cut off"
+    elif isinstance(exc, requests.exceptions.ContentDecodingError):
+        what = "the answer could not be decoded"
+    else:
+        found = _ERRNO_TEXT.search(str(exc))
+        what = f"could not connect ({found[1].strip()})" if found else "could not connect"
+    return NoAnswerError(f"{where}: {what}", url)
 
 
 # -- one response decoded once ---------------------------------------------------------------
@@ -134,12 +224,6 @@ def json_body(response: requests.Response) -> t.Any:
 class ConvivaStream(RESTStream[t.Any]):
     """A Conviva Insights 3.0 endpoint."""
 
-    #: Waits between retries of 429 and 5xx answers when no Retry-After is given: the budget
-    #: is 3000 requests per 5 minutes, so the waits add up to more than 5 minutes.
-    retry_base_seconds: float = 5.0
-    retry_max_seconds: float = 60.0
-    retry_max_tries: int = 10
-
     records_jsonpath = "$.sessions[*]"
     #: The path the discovery endpoint must list for this stream to run (default: its own).
     discovery_path: str | None = None
@@ -147,6 +231,10 @@ class ConvivaStream(RESTStream[t.Any]):
     def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
         super().__init__(tap, **kwargs)
         self.resources = resources
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config["request_timeout"])
 
     @property
     def url_base(self) -> str:
@@ -217,34 +305,83 @@ class ConvivaStream(RESTStream[t.Any]):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from extract_jsonpath(self.records_jsonpath, input=json_body(response))
 
-    # Retries ------------------------------------------------------------------------------
+    # -- the retry contract (identical in the four taps) -----------------------------------------
 
     def backoff_max_tries(self) -> int:
-        return self.retry_max_tries
+        return 1_000  # the retry budget ends the retries, not a count of tries
+
+    def backoff_jitter(self, value: float) -> float:
+        return value  # the wait generator adds jitter to its own waits, never to a Retry-After
 
     def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
-        """Retry-After when the API sends one, else exponential waits."""
-        attempt = 0
-        exception = yield 0.0  # backoff primes the generator with send(None)
-        while True:
-            wait = min(self.retry_max_seconds, self.retry_base_seconds * 2**attempt)
-            response = getattr(exception, "response", None)
-            if response is not None:
-                retry_after = response.headers.get("Retry-After", "")
-                if retry_after.strip().isdigit():
-                    wait = float(retry_after)
-            attempt += 1
-            exception = yield wait
+        """The waits between the tries of one request: 0 after renewed credentials, what
+        Retry-After asks, else exponential from retry_initial_wait_seconds (up to 60 s, plus up
+        to 10 %). It ends, and the request fails for good, when the next wait would end past
+        retry_budget_seconds since the first try."""
+        budget = float(self.config["retry_budget_seconds"])
+        first = float(self.config["retry_initial_wait_seconds"])
+        started = time.monotonic()
+        failure = yield 0.0  # backoff primes the generator before the first try
+        for attempt in itertools.count():
+            if isinstance(failure, RetryAtOnceError):
+                wait = 0.0
+            elif (asked := retry_after_seconds(getattr(failure, "response", None))) is not None:
+                wait = asked
+            else:
+                wait = min(first * 2**attempt, RETRY_WAIT_CAP_SECONDS)
+                wait *= 1 + random.uniform(0, RETRY_JITTER)
+            renewing = isinstance(failure, RetryAtOnceError)  # bounded by the tap's own rule
+            if not renewing and time.monotonic() - started + wait > budget:
+                return
+            failure = yield wait
 
     def backoff_handler(self, details: Details) -> None:
-        exception = details.get("exception")
-        self.log(
-            "Retry %d of %d in %.1f s after: %s",
+        self.logger.warning(
+            "%s: try %d failed (%s); trying again in %.1f s",
+            self.name,
             details.get("tries", 0),
-            self.retry_max_tries - 1,
+            details.get("exception"),
             details.get("wait", 0.0),
-            exception if isinstance(exception, RetriableAPIError) else type(exception).__name__,
-            level=logging.WARNING,
+        )
+
+    def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
+        """The SDK's retries around ``func``, inside the retry contract: each try waits its turn
+        (max_requests_per_second), a network failure becomes a NoAnswerError (whose message holds
+        no query), and a request that still fails when its budget is spent ends the sync with one
+        error naming the API host and the setting."""
+
+        def one_try(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            self.resources.pacer.wait()
+            try:
+                return func(*args, **kwargs)
+            except NETWORK_FAILURES as exc:
+                raise no_answer(exc) from None
+
+        retried = super().request_decorator(one_try)
+
+        def request(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            started = time.monotonic()
+            try:
+                return retried(*args, **kwargs)
+            except RetriableAPIError as exc:
+                raise self.retries_exhausted(exc, time.monotonic() - started) from None
+
+        return request
+
+    def retries_exhausted(self, failure: RetriableAPIError, elapsed: float) -> FatalAPIError:
+        response = failure.response
+        url = response.url if response is not None else getattr(failure, "url", "")
+        budget = float(self.config["retry_budget_seconds"])
+        asked = retry_after_seconds(response)
+        why = (
+            f"the API asked to wait {asked:.0f} s more (Retry-After), past the budget"
+            if asked is not None and elapsed + asked > budget
+            else "the budget is spent"
+        )
+        host = urlsplit(url or "").netloc or "the API"
+        return RetriesExhaustedError(
+            f"{self.name}: gave up on {host} after {elapsed:.1f} s of tries, {why}: {failure}. "
+            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer"
         )
 
     # The discovery endpoint -----------------------------------------------------------------
@@ -268,7 +405,7 @@ class ConvivaStream(RESTStream[t.Any]):
             )
             try:
                 endpoints.listed(json_body(self.request_decorator(self.send)(request, None)))
-            except CredentialsRefusedError:
+            except (CredentialsRefusedError, RetriesExhaustedError):
                 raise
             except FatalAPIError as exc:
                 self.logger.warning(

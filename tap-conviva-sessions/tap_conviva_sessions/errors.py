@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 
 class CredentialsRefusedError(FatalAPIError):
@@ -16,3 +16,26 @@ class TimeRangeRejectedError(FatalAPIError):
 class ResponseTooLargeError(FatalAPIError):
     """HTTP 413 where nothing smaller can be asked: outside the window walk, or for one session
     of a one-minute window (the window paginator splits windows and halves the limit before)."""
+
+
+# -- the retry contract (the same in the four taps of this repository) --------------------------
+
+
+class NoAnswerError(RetriableAPIError):
+    """The API gave no usable answer: no connection, no answer in time, or an answer cut off.
+    Retried like a 5xx. The message names the method, host and path, never the query."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class RetryAtOnceError(RetriableAPIError):
+    """Credentials were renewed after the API refused them: ask again without waiting.
+
+    Kept so that the retry contract's code is the same in every tap: this tap sends HTTP Basic
+    auth, which has nothing to renew, so nothing raises it here."""
+
+
+class RetriesExhaustedError(FatalAPIError):
+    """A request still failed when its retry budget (retry_budget_seconds) was spent."""

@@ -16,6 +16,66 @@ TAP_NAME = "tap-conviva-sessions"
 MASK = "***"
 
 
+# -- The settings every tap has, with the same names, types and meaning ------------------------
+# (request_timeout's and retry_initial_wait_seconds' defaults may differ by tap; say why.)
+
+REQUEST_SETTINGS = (
+    th.Property(
+        "request_timeout",
+        th.IntegerType(minimum=1),
+        default=60,  # one 3-hour window of up to 1500 sessions answers well within a minute
+        title="Request timeout (seconds)",
+        description="How long one try of a request waits for the API: to connect, and between "
+        "two parts of its answer",
+    ),
+    th.Property(
+        "retry_budget_seconds",
+        th.IntegerType(minimum=0),
+        default=600,
+        title="Retry budget (seconds)",
+        description="How long one request keeps being tried after throttling (429), a server "
+        "error (5xx), no answer or a cut answer. Retry-After is honoured (seconds or an HTTP "
+        "date); otherwise the waits double from retry_initial_wait_seconds up to 60 s. When the "
+        "next wait would end past the budget, the sync stops with one error naming the API host "
+        "(0: never retry). The default outlasts the vendor's throttling window",
+    ),
+    th.Property(
+        "retry_initial_wait_seconds",
+        th.NumberType(minimum=0),
+        # Today's first wait: Conviva's budget is 3000 requests per 5 minutes, and its 429
+        # answers carry no Retry-After, so the waits start at 5 s (5, 10, 20, 40, 60, 60... s).
+        default=5,
+        title="First retry wait (seconds)",
+        description="The wait before the second try of a failed request when the API sends no "
+        "Retry-After; each later wait doubles (up to 60 s)",
+    ),
+    th.Property(
+        "max_requests_per_second",
+        th.NumberType(exclusive_minimum=0),
+        title="Most requests a second",
+        description="The most requests the tap sends in one second, across all its streams and "
+        "partitions (unset: no limit of the tap's own; the API's 429 answers are honoured)",
+    ),
+    th.Property(
+        "max_concurrent_requests",
+        th.IntegerType(minimum=1, maximum=1),
+        default=1,
+        title="Requests in flight",
+        description="How many requests the tap keeps in flight at once. This release sends one "
+        "request at a time, so 1 is the only value accepted",
+    ),
+    th.Property(
+        "fail_on_owed",
+        th.BooleanType,
+        default=False,
+        title="Fail on owed items",
+        description="End the sync with a non-zero exit when items had to be skipped and are owed "
+        "to a later sync. This release keeps no list of owed items yet, so the setting changes "
+        "nothing",
+    ),
+)
+
+
 # -- The one check of the settings, called from the Tap's constructor --------------------------
 
 
@@ -217,6 +277,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         title="Viewer days",
         description="How many days back the viewer sessions and summaries cover",
     ),
+    *REQUEST_SETTINGS,
 ).to_dict() | {"allOf": [FILTER_ID_ALONE]}
 
 

@@ -8,7 +8,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_conviva_sessions import settings, streams
-from tap_conviva_sessions.client import OpenEndpoints, RunResources
+from tap_conviva_sessions.client import OpenEndpoints, RequestPacer, RunResources
 
 
 class TapConvivaSessions(Tap):
@@ -27,7 +27,11 @@ class TapConvivaSessions(Tap):
             settings.check(self.config)
 
     def discover_streams(self) -> list[Stream]:
-        resources = RunResources(endpoints=OpenEndpoints(), state_writer=self.state_writer)
+        resources = RunResources(
+            pacer=RequestPacer(self.config.get("max_requests_per_second")),
+            endpoints=OpenEndpoints(),
+            state_writer=self.state_writer,
+        )
         return [stream_type(self, resources=resources) for stream_type in streams.STREAM_TYPES]
 
 

@@ -19,7 +19,6 @@ from conviva_sessions.helpers import (
 from testkit import run_tap
 
 from emulators import EmulatorServer
-from tap_conviva_sessions.client import ConvivaStream
 from tap_conviva_sessions.tap import TapConvivaSessions
 
 HOUR_MS = 3_600_000
@@ -126,10 +125,9 @@ def test_accounts_without_ads_or_viewer_module() -> None:
         assert all("viewer_id" not in s for s in session)
 
 
-def test_the_rate_limit_answers_429_and_the_tap_waits_it_out(monkeypatch) -> None:
-    monkeypatch.setattr(ConvivaStream, "retry_base_seconds", 0.5)
+def test_the_rate_limit_answers_429_and_the_tap_waits_it_out() -> None:
     with conviva_emulator(size=3_000, rate_limit=(6, 1.0)) as server:
-        config = base_config(server, window_minutes=10)
+        config = base_config(server, window_minutes=10, retry_initial_wait_seconds=0.5)
         run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
         answered = len(server.requests.matching("/sessions/content"))
         windows = 18  # three hours in ten-minute windows (none full)

@@ -4,8 +4,11 @@ in any log line."""
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+import email.utils
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conviva_sessions.helpers import (
@@ -19,6 +22,7 @@ from conviva_sessions.helpers import (
 from testkit import assert_no_secret, run_cli, run_tap
 
 from emulators import Fault
+from tap_conviva_sessions import settings
 from tap_conviva_sessions.client import ConvivaStream
 from tap_conviva_sessions.tap import TapConvivaSessions
 
@@ -107,7 +111,7 @@ def test_throttling_and_server_errors_are_retried(conviva, tmp_path: Path, statu
     run = run_cli(TAP_EXE, config, tmp_path, streams=CONTENT_SESSIONS)
 
     assert run.returncode == 0, run.logs[-2000:]
-    retries = [line for line in run.logs.splitlines() if "| Retry " in line]
+    retries = run.log_lines("content_sessions: try ")
     assert len(retries) == 2
     assert all(f"HTTP {status}" in line for line in retries)
     assert set(session_ids(run)) == expected_ids(conviva, config)
@@ -117,9 +121,8 @@ def test_throttling_and_server_errors_are_retried(conviva, tmp_path: Path, statu
 
 
 @pytest.mark.parametrize("kind", ["malformed", "drop"])
-def test_broken_answers_are_retried(conviva, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
-    monkeypatch.setattr(ConvivaStream, "retry_base_seconds", 0.01)
-    config = base_config(conviva)
+def test_broken_answers_are_retried(conviva, kind: str) -> None:
+    config = base_config(conviva, retry_initial_wait_seconds=0.01)
     conviva.faults.add(Fault(kind, path=CONTENT, times=1))
 
     run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
@@ -129,34 +132,73 @@ def test_broken_answers_are_retried(conviva, monkeypatch: pytest.MonkeyPatch, ki
     assert set(session_ids(run)) == expected_ids(conviva, config)
 
 
-def test_retries_give_up_with_the_api_message_and_keep_finished_windows(
-    conviva, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(ConvivaStream, "retry_base_seconds", 0.01)
-    monkeypatch.setattr(ConvivaStream, "retry_max_tries", 3)
-    config = base_config(conviva, window_minutes=60)
-    conviva.faults.add(Fault("status", path=CONTENT, status=503, skip=1, times=None))
+def test_retries_give_up_with_the_api_message_and_keep_finished_windows(conviva) -> None:
+    # Each 503 asks for 2 s (Retry-After): tries at about 0, 2 and 4 s, and a fourth would
+    # start at 6 s, past the 5 s budget.
+    config = base_config(conviva, window_minutes=60, retry_budget_seconds=5)
+    conviva.faults.add(
+        Fault("status", path=CONTENT, status=503, skip=1, times=None, headers={"Retry-After": "2"})
+    )
 
     with pytest.raises(Exception, match="HTTP 503") as raised:
         run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
 
     assert SECRET not in str(raised.value)
     assert len(content_requests(conviva)) == 1 + 3
+    assert "retry_budget_seconds" in str(raised.value)
+    assert urlsplit(conviva.url).netloc in str(raised.value)
+
+
+class Answer:
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+
+class ThrottledError(Exception):
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.response = Answer(headers)
+
+
+def content_stream(**settings: Any) -> ConvivaStream:
+    config = {
+        "client_id": "c",
+        "client_secret": "s",
+        "start_date": "2026-11-01T00:00:00Z",
+        **settings,
+    }
+    stream = TapConvivaSessions(config=config).streams["content_sessions"]
+    assert isinstance(stream, ConvivaStream)
+    return stream
 
 
 def test_waits_follow_retry_after_else_grow_exponentially() -> None:
-    class Answer:
-        def __init__(self, headers: dict[str, str]) -> None:
-            self.headers = headers
-
-    class ThrottledError(Exception):
-        def __init__(self, headers: dict[str, str]) -> None:
-            self.response = Answer(headers)
-
-    waits = ConvivaStream.backoff_wait_generator(ConvivaStream.__new__(ConvivaStream))
+    waits = content_stream().backoff_wait_generator()
     waits.send(None)
     observed = [waits.send(ThrottledError({})) for _ in range(6)]
-    assert observed == [5, 10, 20, 40, 60, 60]
+    # From retry_initial_wait_seconds (5 s by default), doubling up to 60 s, plus 0..10 %.
+    for wait, base in zip(observed, [5, 10, 20, 40, 60, 60], strict=True):
+        assert base <= wait <= base * 1.1
     assert waits.send(ThrottledError({"Retry-After": "7"})) == 7
-    # Ten tries wait long enough to outlast the 5-minute throttling window.
-    assert sum([5, 10, 20, 40, 60, 60, 60, 60, 60]) > 300
+    # The default budget outlasts the 5-minute throttling window (3000 requests per 5 minutes).
+    assert settings.CONFIG_SCHEMA["properties"]["retry_budget_seconds"]["default"] > 300
+
+
+def test_retry_after_as_an_http_date_is_honoured() -> None:
+    waits = content_stream().backoff_wait_generator()
+    waits.send(None)
+    when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 28 <= waits.send(ThrottledError({"Retry-After": when})) <= 30
+    past = email.utils.format_datetime(datetime.now(UTC) - timedelta(seconds=30), usegmt=True)
+    assert waits.send(ThrottledError({"Retry-After": past})) == 0
+
+
+def test_a_wait_past_the_budget_ends_the_retries() -> None:
+    waits = content_stream(retry_budget_seconds=3).backoff_wait_generator()
+    waits.send(None)
+    assert waits.send(ThrottledError({"Retry-After": "2"})) == 2
+    with pytest.raises(StopIteration):
+        waits.send(ThrottledError({"Retry-After": "5"}))
+    never = content_stream(retry_budget_seconds=0).backoff_wait_generator()
+    never.send(None)
+    with pytest.raises(StopIteration):
+        never.send(ThrottledError({}))
