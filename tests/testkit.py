@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -153,6 +154,10 @@ class TapOutput:
 
     def log_lines(self, text: str) -> list[str]:
         return [line for line in self.logs.splitlines() if text in line]
+
+    def error_lines(self) -> list[str]:
+        """The log lines at level ERROR (CLI and in-process formats alike)."""
+        return [line for line in self.logs.splitlines() if re.search(r"\bERROR\s*\|", line)]
 
 
 def _parse_messages(lines: Iterable[str]) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import itertools
 import json
+import logging
 import random
 import re
 import threading
@@ -54,6 +55,17 @@ NETWORK_FAILURES = (
     ConnectionResetError,
 )
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
+
+
+class BackoffEcho(logging.Filter):
+    """Leaves out the lines the backoff library logs by itself ("Backing off ...", "Giving up
+    ..."): backoff_handler says each retry once, and RetriesExhaustedError says the end."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Backing off %s(", "Giving up %s("))
+
+
+BACKOFF_ECHO = BackoffEcho()
 
 
 class RequestPacer:
@@ -141,7 +153,7 @@ def no_answer(exc: BaseException) -> NoAnswerError:
     else:
         found = _ERRNO_TEXT.search(str(exc))
         what = f"could not connect ({found[1].strip()})" if found else "could not connect"
-    return NoAnswerError(f"{where}: {what}", url)
+    return NoAnswerError(f"{where}: {what}", parts._replace(query="", fragment="").geturl())
 
 
 class BrightcoveStream(RESTStream[int]):
@@ -159,6 +171,7 @@ class BrightcoveStream(RESTStream[int]):
     def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
         super().__init__(tap, **kwargs)
         self.resources = resources
+        self.logger.addFilter(BACKOFF_ECHO)
         self.refreshed_after_401 = False
         self.last_value: dict[str, str] = {}
         # Whether the state holds something not yet saved that a fatal error must not lose:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import logging
 import random
 import re
 import threading
@@ -89,6 +90,17 @@ def api_message(response: requests.Response) -> str:
 
 
 # -- what one run shares ---------------------------------------------------------------------
+
+
+class BackoffEcho(logging.Filter):
+    """Leaves out the lines the backoff library logs by itself ("Backing off ...", "Giving up
+    ..."): backoff_handler says each retry once, and RetriesExhaustedError says the end."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Backing off %s(", "Giving up %s("))
+
+
+BACKOFF_ECHO = BackoffEcho()
 
 
 class RequestPacer:
@@ -197,7 +209,7 @@ def no_answer(exc: BaseException) -> NoAnswerError:
     else:
         found = _ERRNO_TEXT.search(str(exc))
         what = f"could not connect ({found[1].strip()})" if found else "could not connect"
-    return NoAnswerError(f"{where}: {what}", url)
+    return NoAnswerError(f"{where}: {what}", parts._replace(query="", fragment="").geturl())
 
 
 # -- one response decoded once ---------------------------------------------------------------
@@ -231,6 +243,7 @@ class ConvivaStream(RESTStream[t.Any]):
     def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
         super().__init__(tap, **kwargs)
         self.resources = resources
+        self.logger.addFilter(BACKOFF_ECHO)
 
     @property
     def timeout(self) -> int:

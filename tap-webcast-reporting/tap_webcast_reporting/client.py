@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import logging
 import random
 import re
 import threading
@@ -54,6 +55,17 @@ NETWORK_FAILURES = (
     ConnectionResetError,
 )
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
+
+
+class BackoffEcho(logging.Filter):
+    """Leaves out the lines the backoff library logs by itself ("Backing off ...", "Giving up
+    ..."): backoff_handler says each retry once, and RetriesExhaustedError says the end."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Backing off %s(", "Giving up %s("))
+
+
+BACKOFF_ECHO = BackoffEcho()
 
 
 class RequestPacer:
@@ -164,6 +176,7 @@ class WebcastsStream(RESTStream[t.Any]):
     def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
         super().__init__(tap, **kwargs)
         self.resources = resources
+        self.logger.addFilter(BACKOFF_ECHO)
         # True between a returnCode 11 (the session was dropped for a new login) and the next
         # answer: a second 11 in a row is an error, and the repeated call is not a new report.
         self.renewed_session = False

@@ -51,6 +51,12 @@ def test_an_unreachable_api_ends_within_the_budget_with_one_clear_line(tmp_path:
         assert "?" not in final
     assert elapsed < 3 + 60
     assert all(m["type"] != "RECORD" for m in run.messages)
+    # One line per retry and one at the end: backoff's own echo lines are left out, and the
+    # only other ERROR line is the SDK's note that the stream failed.
+    assert not run.log_lines("Backing off")
+    assert not run.log_lines("Giving up")
+    others = [x for x in run.error_lines() if "gave up on" not in x]
+    assert all("An unhandled error occurred" in x for x in others), others
 
 
 def test_an_unreachable_api_behind_a_working_token_url_is_named_without_the_query(

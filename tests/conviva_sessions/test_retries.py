@@ -55,6 +55,12 @@ def test_an_unreachable_api_ends_the_sync_within_its_budget(tmp_path: Path) -> N
     assert "?" not in line
     assert elapsed < 3 + 60
     assert_no_secret(run.logs, SECRET)
+    # One line per retry and one at the end: backoff's own echo lines are left out, and the
+    # only other ERROR line is the SDK's note that the stream failed.
+    assert not run.log_lines("Backing off")
+    assert not run.log_lines("Giving up")
+    others = [x for x in run.error_lines() if "gave up on" not in x]
+    assert all("An unhandled error occurred" in x for x in others), others
 
 
 def test_retry_after_as_an_http_date_is_waited_out(conviva) -> None:

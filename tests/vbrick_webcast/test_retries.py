@@ -155,6 +155,12 @@ def test_an_unreachable_api_ends_within_the_budget_with_one_clear_line(tmp_path:
     assert "retry_budget_seconds (now 3 s)" in final
     assert "?" not in final
     assert elapsed < 3 + 60
+    # One line per retry and one at the end: backoff's own echo lines are left out, and the
+    # only other ERROR line is the SDK's note that the stream failed.
+    assert not output.log_lines("Backing off")
+    assert not output.log_lines("Giving up")
+    others = [x for x in output.error_lines() if "gave up on" not in x]
+    assert all("An unhandled error occurred" in x for x in others), others
 
 
 def test_retry_after_as_an_http_date_is_waited_for(small_rev: EmulatorServer) -> None:

@@ -78,6 +78,13 @@ def test_unreachable_api_ends_within_the_budget_naming_the_host(tmp_path: Path) 
         assert "password" not in line
     assert_no_secret(printed(run), DEFAULT_PASSWORD)
 
+    # One line per retry and one at the end: backoff's own echo lines are left out, and the
+    # only other ERROR line is the SDK's note that the stream failed.
+    assert not run.log_lines("Backing off")
+    assert not run.log_lines("Giving up")
+    others = [x for x in run.error_lines() if "gave up on" not in x]
+    assert all("An unhandled error occurred" in x for x in others), others
+
 
 # -- Retry-After --------------------------------------------------------------------------------
 
