@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 from singer_sdk.helpers import capabilities as sdk
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
 ROOT = Path(__file__).resolve().parents[1]
 MELTANO_YML = ROOT / "meltano.yml"
@@ -84,17 +85,42 @@ def setting(name: str, prop: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def sample(prop: dict[str, Any]) -> Any:
+    """A value of the property's type, to try the schema's rules with."""
+    types = prop.get("type", [])
+    types = [types] if isinstance(types, str) else list(types)
+    for json_type, value in (
+        ("string", "x"),
+        ("boolean", True),
+        ("integer", 1),
+        ("number", 1),
+        ("array", ["x"]),
+        ("object", {"x": ["x"]}),
+    ):
+        if json_type in types:
+            return value
+    return "x"
+
+
 def groups(schema: dict[str, Any]) -> list[list[str]]:
-    """settings_group_validation: the required settings, times each alternative of a ``oneOf``
-    rule whose branches each require settings (Vbrick's two logins)."""
+    """settings_group_validation: the required settings plus each smallest set of the settings
+    the schema's rules over several settings name (``allOf``) that those rules accept: Vbrick's
+    two logins give two groups, a tap without such a choice one."""
     required = list(schema.get("required", []))
-    choices = [
-        [branch.get("required", []) for branch in rule["oneOf"]]
-        for rule in schema.get("allOf", [])
-        if "oneOf" in rule and all("required" in b for b in rule["oneOf"])
-    ]
-    combos = itertools.product(*choices) if choices else [()]
-    return [required + [n for part in combo for n in part] for combo in combos]
+    rules = {"allOf": schema.get("allOf", [])}
+    named = sorted(
+        {n for n in schema["properties"] if n in json.dumps(rules) and n not in required}
+    )
+    validator = DEFAULT_JSONSCHEMA_VALIDATOR(rules)
+    chosen: list[set[str]] = []
+    for size in range(len(named) + 1):
+        for extra in itertools.combinations(named, size):
+            if any(found <= set(extra) for found in chosen):
+                continue
+            config = {n: sample(schema["properties"][n]) for n in [*required, *extra]}
+            if validator.is_valid(config):
+                chosen.append(set(extra))
+    return [required + [n for n in named if n in extra] for extra in chosen] or [required]
 
 
 def extractor(tap: str, info: dict[str, Any]) -> dict[str, Any]:
