@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -90,6 +91,44 @@ class PgTarget:
 
         with psycopg.connect(self.url, autocommit=True) as conn:
             return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def load(self, output: TapOutput, tmp_path: Path) -> None:
+        """Load what a tap wrote into this schema with the project's target-postgres (upsert on
+        each stream's key), as ``tap | target-postgres`` would."""
+        exe = ROOT / ".meltano" / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"
+        assert exe.exists(), "target-postgres is not installed: run `make plugins`"
+        config = tmp_path / f"target-postgres-{len(list(tmp_path.glob('target-postgres-*')))}.json"
+        config.write_text(
+            json.dumps(
+                {
+                    **self.parts,
+                    "port": int(self.parts["port"]),
+                    "default_target_schema": self.schema,
+                    "load_method": "upsert",
+                    "add_record_metadata": False,
+                    "activate_version": False,
+                    "hard_delete": False,
+                }
+            )
+        )
+        lines = "".join(json.dumps(m) + "\n" for m in output.messages)
+        done = subprocess.run(
+            [str(exe), "--config", str(config)],
+            input=lines,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    def key_counts(self, table: str, *key: str) -> dict[tuple[Any, ...], int]:
+        """How many rows each key has in a loaded table (upserts keep one per key)."""
+        columns = ", ".join(f'"{k}"' for k in key)
+        rows = self.query(
+            f'SELECT {columns}, count(*) FROM "{self.schema}"."{table}" GROUP BY {columns}'  # noqa: S608
+        )
+        return {tuple(row[:-1]): int(row[-1]) for row in rows}
 
 
 # -- running a tap ---------------------------------------------------------------------------
@@ -242,14 +281,18 @@ def run_cli(
     *,
     state: dict[str, Any] | None = None,
     streams: Iterable[str] | None = None,
+    catalog: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     stop_after: Callable[[list[dict[str, Any]]], bool] | None = None,
+    stop_signal: int = signal.SIGKILL,
     timeout: float = 300,
 ) -> TapOutput:
     """Run a tap's console script as a user does (config, catalog and state files).
 
-    ``streams`` selects exactly those streams in the catalog from ``--discover``;
-    ``stop_after(messages)`` returning True kills the tap at once (as a killed container)."""
+    ``streams`` selects exactly those streams in the catalog from ``--discover`` (``catalog``
+    gives one outright); ``stop_after(messages)`` returning True sends ``stop_signal``: SIGKILL
+    (the default) stops the tap at once, as a killed container; after another signal the tap's
+    last words (its final STATE) are still read."""
     run_dir = Path(tmp_path) / f"run-{len(list(Path(tmp_path).glob('run-*')))}"
     run_dir.mkdir(parents=True)
     config_path = run_dir / "config.json"
@@ -260,12 +303,14 @@ def run_cli(
         discovered = subprocess.run(
             [*args, "--discover"], capture_output=True, text=True, check=True, env=full_env
         )
+        assert catalog is None, "give streams or catalog, not both"
         catalog = json.loads(discovered.stdout)
         wanted = set(streams)
         for entry in catalog["streams"]:
             for metadata in entry["metadata"]:
                 if metadata["breadcrumb"] == []:
                     metadata["metadata"]["selected"] = entry["tap_stream_id"] in wanted
+    if catalog is not None:
         (run_dir / "catalog.json").write_text(json.dumps(catalog))
         args += ["--catalog", str(run_dir / "catalog.json")]
     if state is not None:
@@ -285,8 +330,10 @@ def run_cli(
                 if line.strip():
                     messages.append(json.loads(line))
                 if stop_after is not None and stop_after(messages):
-                    proc.kill()
-                    break
+                    proc.send_signal(stop_signal)
+                    stop_after = None
+                    if stop_signal == signal.SIGKILL:
+                        break
             proc.stdout.close()
             code = proc.wait()
         finally:

@@ -33,6 +33,7 @@ from tap_brightcove_audience.errors import (
     RetryAtOnceError,
 )
 from tap_brightcove_audience.keys import record_key
+from tap_brightcove_audience.owed import OwedItems, OwedLedger
 from tap_brightcove_audience.pagination import CountedOffsetPaginator
 from tap_brightcove_audience.values import epoch_ms, to_utc_ms
 
@@ -108,6 +109,8 @@ class RunResources:
 
     #: max_requests_per_second, across both streams and every account.
     pacer: RequestPacer
+    #: The owed items of every stream, and the summary at the end of the sync.
+    owed: OwedLedger
     #: The one token holder, so that both streams use one token.
     authenticator: BrightcoveAuthenticator
     #: The Tap's public state_writer: the state is written there before a fatal error.
@@ -177,6 +180,17 @@ class BrightcoveStream(RESTStream[int]):
         # Whether the state holds something not yet saved that a fatal error must not lose:
         # a record emitted, or a partition finished.
         self.progress_to_save = False
+
+    def owed_items(self) -> OwedItems:
+        """This stream's owed items (kept in its stream-level state entry)."""
+        return self.resources.owed.of(self.name, self.get_context_state(None))
+
+    def log_sync_costs(self) -> None:
+        # SDK 0.54 calls this once per stream after the whole sync, every stream's state
+        # written: the one public hook at the end of a sync, where the owed items are summed
+        # up (and fail_on_owed ends the sync). tests/project/test_owed.py guards that order.
+        super().log_sync_costs()
+        self.resources.owed.stream_finished(self.name)
 
     @property
     def timeout(self) -> int:
@@ -443,7 +457,8 @@ class BrightcoveStream(RESTStream[int]):
         host = urlsplit(url or "").netloc or "the API"
         return RetriesExhaustedError(
             f"{self.name}: gave up on {host} after {elapsed:.1f} s of tries, {why}: {failure}. "
-            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer"
+            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer",
+            failure,
         )
 
 
@@ -462,6 +477,19 @@ def api_error(response: requests.Response) -> tuple[str, str]:
     except (ValueError, AttributeError, IndexError, KeyError, TypeError):
         code, message = "", ""
     return code or "UNKNOWN_ERROR", (message or response.reason or "no message")[:MAX_MESSAGE_CHARS]
+
+
+def owed_reason(exc: BaseException) -> str | None:
+    """Why the item a failed request was for is owed (its last failure, on one line), or None
+    when the failure is the whole API's: no answer at all, or throttling (429). The sync then
+    ends, as the retry contract says; an item is owed only for answers about that item."""
+    failure = exc.failure if isinstance(exc, RetriesExhaustedError) else exc
+    if failure is None or isinstance(failure, NoAnswerError):
+        return None
+    response = getattr(failure, "response", None)
+    if response is not None and response.status_code == 429:
+        return None
+    return " ".join(str(failure).split())[:300]
 
 
 # -- one response decoded once (the same way in all four taps) ---------------------------------

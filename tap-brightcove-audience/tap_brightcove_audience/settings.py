@@ -75,9 +75,16 @@ REQUEST_SETTINGS = (
         th.BooleanType,
         default=False,
         title="Fail on owed items",
-        description="End the sync with a non-zero exit when items had to be skipped and are owed "
-        "to a later sync. This release keeps no list of owed items yet, so the setting changes "
-        "nothing",
+        description="End the sync with a non-zero exit when items are owed (skipped after their "
+        "retries, to be asked for first by the next sync); the state is written first",
+    ),
+    th.Property(
+        "max_owed_syncs",
+        th.IntegerType(minimum=1),
+        default=10,
+        title="Syncs an item may stay owed",
+        description="An item owed for more syncs in a row than this is dropped from the owed "
+        "items with an error line naming it, and not asked for again",
     ),
 )
 
@@ -115,6 +122,13 @@ def describe(error: Any) -> str:
             return str(rule["description"])
     where = "][".join(repr(part) for part in error.path)
     return f"{error.message} in config[{where}]" if where else error.message
+
+
+def unknown_settings(config: Mapping[str, Any]) -> list[str]:
+    """Settings the tap does not know (a typo?): warned about, not an error. CONFIG_SCHEMA holds
+    the SDK's built-in settings too once the Tap is built (the SDK adds them to the Tap's
+    config_jsonschema, which is this same dict)."""
+    return sorted(set(config) - set(CONFIG_SCHEMA["properties"]))
 
 
 def secret_values(config: Mapping[str, Any]) -> list[str]:

@@ -34,6 +34,7 @@ from tap_conviva_sessions.errors import (
     RetryAtOnceError,
     TimeRangeRejectedError,
 )
+from tap_conviva_sessions.owed import OwedItems, OwedLedger
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -167,6 +168,8 @@ class RunResources:
 
     #: Every try of every request waits its turn here (max_requests_per_second).
     pacer: RequestPacer
+    #: The owed items of every stream, and the summary at the end of the sync.
+    owed: OwedLedger
     #: The discovery endpoint's answer (one request per run).
     endpoints: OpenEndpoints
     #: The Tap's public state_writer: the sample streams write STATE after each window.
@@ -212,6 +215,19 @@ def no_answer(exc: BaseException) -> NoAnswerError:
     return NoAnswerError(f"{where}: {what}", parts._replace(query="", fragment="").geturl())
 
 
+def owed_reason(exc: BaseException) -> str | None:
+    """Why the item a failed request was for is owed (its last failure, on one line), or None
+    when the failure is the whole API's: no answer at all, or throttling (429). The sync then
+    ends, as the retry contract says; an item is owed only for answers about that item."""
+    failure = exc.failure if isinstance(exc, RetriesExhaustedError) else exc
+    if failure is None or isinstance(failure, NoAnswerError):
+        return None
+    response = getattr(failure, "response", None)
+    if response is not None and response.status_code == 429:
+        return None
+    return " ".join(str(failure).split())[:300]
+
+
 # -- one response decoded once ---------------------------------------------------------------
 
 _DECODED = "_tap_conviva_sessions_body"
@@ -244,6 +260,17 @@ class ConvivaStream(RESTStream[t.Any]):
         super().__init__(tap, **kwargs)
         self.resources = resources
         self.logger.addFilter(BACKOFF_ECHO)
+
+    def owed_items(self) -> OwedItems:
+        """This stream's owed items (kept in its stream-level state entry)."""
+        return self.resources.owed.of(self.name, self.get_context_state(None))
+
+    def log_sync_costs(self) -> None:
+        # SDK 0.54 calls this once per stream after the whole sync, every stream's state
+        # written: the one public hook at the end of a sync, where the owed items are summed
+        # up (and fail_on_owed ends the sync). tests/project/test_owed.py guards that order.
+        super().log_sync_costs()
+        self.resources.owed.stream_finished(self.name)
 
     @property
     def timeout(self) -> int:
@@ -394,7 +421,8 @@ class ConvivaStream(RESTStream[t.Any]):
         host = urlsplit(url or "").netloc or "the API"
         return RetriesExhaustedError(
             f"{self.name}: gave up on {host} after {elapsed:.1f} s of tries, {why}: {failure}. "
-            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer"
+            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer",
+            failure,
         )
 
     # The discovery endpoint -----------------------------------------------------------------

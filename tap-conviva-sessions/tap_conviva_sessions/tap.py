@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 from typing import Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_conviva_sessions import settings, streams
 from tap_conviva_sessions.client import OpenEndpoints, RequestPacer, RunResources
+from tap_conviva_sessions.owed import OwedLedger
 
 
 class TapConvivaSessions(Tap):
@@ -25,14 +30,59 @@ class TapConvivaSessions(Tap):
         super().__init__(*args, validate_config=False, **kwargs)
         if validate_config:
             settings.check(self.config)
+            self.check_selection()
+        if unknown := settings.unknown_settings(self.config):
+            self.logger.warning("Unknown settings, ignored (a typo?): %s", ", ".join(unknown))
+        self.stop_with_state_on_signals()
+
+    def check_selection(self) -> None:
+        """A catalog that selects no stream of this tap is an error, not an empty sync."""
+        catalog = self.input_catalog
+        if catalog is None or any(
+            s.selected or s.has_selected_descendents for s in self.streams.values()
+        ):
+            return
+        chosen = sorted(e.tap_stream_id for e in catalog.streams if e.metadata.root.selected)
+        raise ConfigValidationError(
+            "The catalog selects no stream of this tap",
+            errors=[
+                f"the catalog selects {', '.join(chosen) or 'no stream'}, and this tap's streams "
+                f"are {', '.join(self.streams)}"
+            ],
+        )
+
+    def stop_with_state_on_signals(self) -> None:
+        """SIGTERM and SIGINT write the state, then exit non-zero (128 + the signal's number),
+        so that an orchestrator never takes an interrupted sync for a success (SDK 0.54 exits 0)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def stop(signum: int, frame: object) -> None:
+            self.logger.warning(
+                "Stopped by signal %d: the state is written, exit %d", signum, 128 + signum
+            )
+            self.state_writer.write_state(self.state)
+            sys.exit(128 + signum)
+
+        for name in ("SIGTERM", "SIGINT"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), stop)
 
     def discover_streams(self) -> list[Stream]:
         resources = RunResources(
             pacer=RequestPacer(self.config.get("max_requests_per_second")),
+            owed=OwedLedger(
+                max_syncs=int(self.config["max_owed_syncs"]),
+                fail=bool(self.config["fail_on_owed"]),
+                state=self.state,
+                logger=self.logger,
+            ),
             endpoints=OpenEndpoints(),
             state_writer=self.state_writer,
         )
-        return [stream_type(self, resources=resources) for stream_type in streams.STREAM_TYPES]
+        made = [stream_type(self, resources=resources) for stream_type in streams.STREAM_TYPES]
+        resources.owed.expected = {s.name for s in made}
+        return list(made)
 
 
 if __name__ == "__main__":

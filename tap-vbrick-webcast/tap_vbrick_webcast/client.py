@@ -33,6 +33,7 @@ from tap_vbrick_webcast.errors import (
     RetryAtOnceError,
     ScrollExpiredError,
 )
+from tap_vbrick_webcast.owed import OwedItems, OwedLedger
 from tap_vbrick_webcast.values import canonical_utc
 
 if t.TYPE_CHECKING:
@@ -118,6 +119,8 @@ class RunResources:
 
     #: Every try of every request waits its turn here (max_requests_per_second).
     pacer: RequestPacer
+    #: The owed items of every stream, and the summary at the end of the sync.
+    owed: OwedLedger
     #: The one Rev session of the run (every request carries its token).
     session: RevSessionAuthenticator
     #: Vbrick's pace for real-time attendees (REALTIME_CALLS_PER_SECOND), across webcasts.
@@ -181,6 +184,17 @@ class VbrickStream(RESTStream[t.Any]):
         super().__init__(tap, **kwargs)
         self.resources = resources
         self.logger.addFilter(BACKOFF_ECHO)
+
+    def owed_items(self) -> OwedItems:
+        """This stream's owed items (kept in its stream-level state entry)."""
+        return self.resources.owed.of(self.name, self.get_context_state(None))
+
+    def log_sync_costs(self) -> None:
+        # SDK 0.54 calls this once per stream after the whole sync, every stream's state
+        # written: the one public hook at the end of a sync, where the owed items are summed
+        # up (and fail_on_owed ends the sync). tests/project/test_owed.py guards that order.
+        super().log_sync_costs()
+        self.resources.owed.stream_finished(self.name)
 
     @property
     def timeout(self) -> int:
@@ -367,7 +381,8 @@ class VbrickStream(RESTStream[t.Any]):
         host = urlsplit(url or "").netloc or "the API"
         return RetriesExhaustedError(
             f"{self.name}: gave up on {host} after {elapsed:.1f} s of tries, {why}: {failure}. "
-            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer"
+            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer",
+            failure,
         )
 
     # Records -----------------------------------------------------------------------------------
@@ -463,6 +478,19 @@ class ScrollStream(VbrickStream):
         if isinstance(payload, dict) and items is None and not payload.get(self.total_key):
             return []  # nothing to list: Rev may leave the array out
         raise self.unexpected_answer(f"an object with a {self.items_key!r} array")
+
+
+def owed_reason(exc: BaseException) -> str | None:
+    """Why the item a failed request was for is owed (its last failure, on one line), or None
+    when the failure is the whole API's: no answer at all, or throttling (429). The sync then
+    ends, as the retry contract says; an item is owed only for answers about that item."""
+    failure = exc.failure if isinstance(exc, RetriesExhaustedError) else exc
+    if failure is None or isinstance(failure, NoAnswerError):
+        return None
+    response = getattr(failure, "response", None)
+    if response is not None and response.status_code == 429:
+        return None
+    return " ".join(str(failure).split())[:300]
 
 
 # -- one response decoded once ------------------------------------------------------------------

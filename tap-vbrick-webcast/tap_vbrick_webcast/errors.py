@@ -20,7 +20,12 @@ class RetryAtOnceError(RetriableAPIError):
 
 
 class RetriesExhaustedError(FatalAPIError):
-    """A request still failed when its retry budget (retry_budget_seconds) was spent."""
+    """A request still failed when its retry budget (retry_budget_seconds) was spent;
+    ``failure`` is its last failure."""
+
+    def __init__(self, message: str, failure: Exception | None = None) -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 class LoginRefusedError(FatalAPIError):
@@ -37,3 +42,7 @@ class ReportUnavailableError(FatalAPIError):
 
 class ScrollExpiredError(FatalAPIError):
     """A scroll id expired (Rev: 408) before the next page was asked for."""
+
+
+class OwedItemsError(FatalAPIError):
+    """fail_on_owed: the sync ends non-zero because items are owed (its state is written)."""

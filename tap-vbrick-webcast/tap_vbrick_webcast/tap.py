@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_vbrick_webcast import settings
 from tap_vbrick_webcast.auth import Credentials, RevSessionAuthenticator
@@ -16,6 +20,7 @@ from tap_vbrick_webcast.client import (
     RunResources,
     logged_sleep,
 )
+from tap_vbrick_webcast.owed import OwedLedger
 from tap_vbrick_webcast.streams import STREAM_TYPES
 from tap_vbrick_webcast.summaries import ReportSummaries
 from tap_vbrick_webcast.values import format_utc
@@ -36,12 +41,55 @@ class TapVbrickWebcast(Tap):
         super().__init__(*args, validate_config=False, **kwargs)
         if validate_config:
             settings.check(self.config)
+            self.check_selection()
+        if unknown := settings.unknown_settings(self.config):
+            self.logger.warning("Unknown settings, ignored (a typo?): %s", ", ".join(unknown))
+        self.stop_with_state_on_signals()
+
+    def check_selection(self) -> None:
+        """A catalog that selects no stream of this tap is an error, not an empty sync."""
+        catalog = self.input_catalog
+        if catalog is None or any(
+            s.selected or s.has_selected_descendents for s in self.streams.values()
+        ):
+            return
+        chosen = sorted(e.tap_stream_id for e in catalog.streams if e.metadata.root.selected)
+        raise ConfigValidationError(
+            "The catalog selects no stream of this tap",
+            errors=[
+                f"the catalog selects {', '.join(chosen) or 'no stream'}, and this tap's streams "
+                f"are {', '.join(self.streams)}"
+            ],
+        )
+
+    def stop_with_state_on_signals(self) -> None:
+        """SIGTERM and SIGINT write the state, then exit non-zero (128 + the signal's number),
+        so that an orchestrator never takes an interrupted sync for a success (SDK 0.54 exits 0)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def stop(signum: int, frame: object) -> None:
+            self.logger.warning(
+                "Stopped by signal %d: the state is written, exit %d", signum, 128 + signum
+            )
+            self.state_writer.write_state(self.state)
+            sys.exit(128 + signum)
+
+        for name in ("SIGTERM", "SIGINT"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), stop)
 
     def run_resources(self) -> RunResources:
         """What this run's streams share: the pacer of every request, one Rev session,
         Vbrick's pace for real-time attendees, the hand-off of the report totals, and "now"."""
         return RunResources(
             pacer=RequestPacer(self.config.get("max_requests_per_second")),
+            owed=OwedLedger(
+                max_syncs=int(self.config["max_owed_syncs"]),
+                fail=bool(self.config["fail_on_owed"]),
+                state=self.state,
+                logger=self.logger,
+            ),
             session=RevSessionAuthenticator(
                 api_url=str(self.config.get("api_url") or ""),
                 credentials=Credentials.from_config(self.config),
@@ -57,7 +105,9 @@ class TapVbrickWebcast(Tap):
 
     def discover_streams(self) -> list[Stream]:
         resources = self.run_resources()
-        return [stream_type(self, resources=resources) for stream_type in STREAM_TYPES]
+        streams = [stream_type(self, resources=resources) for stream_type in STREAM_TYPES]
+        resources.owed.expected = {s.name for s in streams}
+        return list(streams)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from tap_webcast_reporting.errors import (
     RetriesExhaustedError,
     RetryAtOnceError,
 )
+from tap_webcast_reporting.owed import OwedItems, OwedLedger
 from tap_webcast_reporting.parsing import safe_xml_parser
 from tap_webcast_reporting.parsing.body import CHUNK, ReportBody
 from tap_webcast_reporting.quota import ReportQuota
@@ -122,6 +123,8 @@ class RunResources:
     (tap.py, discover_streams) and handed to every stream's constructor."""
 
     pacer: RequestPacer
+    #: The owed items of every stream, and the summary at the end of the sync.
+    owed: OwedLedger
     session: WebcastsSession  # the login's session id and user id
     quota: ReportQuota  # the hourly report quotas, counted before asking
     spool: ReportSpool  # one report's records, for the report streams to read back
@@ -188,6 +191,17 @@ class WebcastsStream(RESTStream[t.Any]):
     @property
     def authenticator(self) -> WebcastsSession:
         return self.resources.session
+
+    def owed_items(self) -> OwedItems:
+        """This stream's owed items (kept in its stream-level state entry)."""
+        return self.resources.owed.of(self.name, self.get_context_state(None))
+
+    def log_sync_costs(self) -> None:
+        # SDK 0.54 calls this once per stream after the whole sync, every stream's state
+        # written: the one public hook at the end of a sync, where the owed items are summed
+        # up (and fail_on_owed ends the sync). tests/project/test_owed.py guards that order.
+        super().log_sync_costs()
+        self.resources.owed.stream_finished(self.name)
 
     @property
     def timeout(self) -> int:
@@ -325,7 +339,8 @@ class WebcastsStream(RESTStream[t.Any]):
         host = urlsplit(url or "").netloc or "the API"
         return RetriesExhaustedError(
             f"{self.name}: gave up on {host} after {elapsed:.1f} s of tries, {why}: {failure}. "
-            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer"
+            f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer",
+            failure,
         )
 
 
@@ -355,6 +370,19 @@ class XmlListStream(WebcastsStream):
 
 def parse_xml(content: bytes) -> t.Any:
     return etree.fromstring(content, safe_xml_parser())
+
+
+def owed_reason(exc: BaseException) -> str | None:
+    """Why the item a failed request was for is owed (its last failure, on one line), or None
+    when the failure is the whole API's: no answer at all, or throttling (429). The sync then
+    ends, as the retry contract says; an item is owed only for answers about that item."""
+    failure = exc.failure if isinstance(exc, RetriesExhaustedError) else exc
+    if failure is None or isinstance(failure, NoAnswerError):
+        return None
+    response = getattr(failure, "response", None)
+    if response is not None and response.status_code == 429:
+        return None
+    return " ".join(str(failure).split())[:300]
 
 
 # -- one response decoded once (the same way in all four taps) ---------------------------------

@@ -55,4 +55,13 @@ class RetryAtOnceError(RetriableAPIError):
 
 
 class RetriesExhaustedError(FatalAPIError):
-    """A request still failed when its retry budget (retry_budget_seconds) was spent."""
+    """A request still failed when its retry budget (retry_budget_seconds) was spent;
+    ``failure`` is its last failure."""
+
+    def __init__(self, message: str, failure: Exception | None = None) -> None:
+        super().__init__(message)
+        self.failure = failure
+
+
+class OwedItemsError(FatalAPIError):
+    """fail_on_owed: the sync ends non-zero because items are owed (its state is written)."""

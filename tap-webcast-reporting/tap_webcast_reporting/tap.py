@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 import typing as t
 import weakref
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_webcast_reporting import redaction, settings
 from tap_webcast_reporting.auth import WebcastsSession
-from tap_webcast_reporting.client import RequestPacer, RunResources, TimezoneCheck
+from tap_webcast_reporting.client import (
+    RequestPacer,
+    RunResources,
+    TimezoneCheck,
+    WebcastsStream,
+)
+from tap_webcast_reporting.owed import OwedLedger
 from tap_webcast_reporting.quota import ReportQuota
 from tap_webcast_reporting.spool import ReportSpool
 from tap_webcast_reporting.streams import STREAM_TYPES, TimezonesStream
@@ -33,6 +43,43 @@ class TapWebcastReporting(Tap):
         super().__init__(*args, validate_config=False, **kwargs)
         if validate_config:
             settings.check(self.config)
+            self.check_selection()
+        if unknown := settings.unknown_settings(self.config):
+            self.logger.warning("Unknown settings, ignored (a typo?): %s", ", ".join(unknown))
+        self.stop_with_state_on_signals()
+
+    def check_selection(self) -> None:
+        """A catalog that selects no stream of this tap is an error, not an empty sync."""
+        catalog = self.input_catalog
+        if catalog is None or any(
+            s.selected or s.has_selected_descendents for s in self.streams.values()
+        ):
+            return
+        chosen = sorted(e.tap_stream_id for e in catalog.streams if e.metadata.root.selected)
+        raise ConfigValidationError(
+            "The catalog selects no stream of this tap",
+            errors=[
+                f"the catalog selects {', '.join(chosen) or 'no stream'}, and this tap's streams "
+                f"are {', '.join(self.streams)}"
+            ],
+        )
+
+    def stop_with_state_on_signals(self) -> None:
+        """SIGTERM and SIGINT write the state, then exit non-zero (128 + the signal's number),
+        so that an orchestrator never takes an interrupted sync for a success (SDK 0.54 exits 0)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def stop(signum: int, frame: object) -> None:
+            self.logger.warning(
+                "Stopped by signal %d: the state is written, exit %d", signum, 128 + signum
+            )
+            self.state_writer.write_state(self.state)
+            sys.exit(128 + signum)
+
+        for name in ("SIGTERM", "SIGINT"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), stop)
 
     def discover_streams(self) -> list[Stream]:
         """The streams, and the objects of this run they share (RunResources), made once."""
@@ -44,6 +91,12 @@ class TapWebcastReporting(Tap):
         redaction.install([password])
         resources = RunResources(
             pacer=RequestPacer(config.get("max_requests_per_second")),
+            owed=OwedLedger(
+                max_syncs=int(self.config["max_owed_syncs"]),
+                fail=bool(self.config["fail_on_owed"]),
+                state=self.state,
+                logger=self.logger,
+            ),
             session=WebcastsSession(
                 api_url=str(config.get("api_url", "https://api.webcasts.com/api")),
                 username=str(config.get("username") or ""),
@@ -60,6 +113,8 @@ class TapWebcastReporting(Tap):
         )
         weakref.finalize(self, resources.spool.remove)  # the temporary files go with the tap
         streams = [stream_class(self, resources=resources) for stream_class in STREAM_TYPES]
+        # The streams that call the API (the report streams read the spool: they owe nothing).
+        resources.owed.expected = {s.name for s in streams if isinstance(s, WebcastsStream)}
         resources.timezones.stream = next(s for s in streams if isinstance(s, TimezonesStream))
         return list(streams)
 
