@@ -1,6 +1,6 @@
-"""meltano.yml declares each extractor as its tap does: the settings (names, kinds, defaults,
-labels, descriptions, secrets) and capabilities come from the tap's ``--about --format=json``
-through scripts/plugin_settings.py, so the two never drift apart."""
+"""meltano.yml declares each extractor, and each tap's README lists its settings, as the tap
+does: names, kinds, defaults, labels, descriptions, secrets and capabilities come from the tap's
+``--about --format=json`` through scripts/plugin_settings.py, so they never drift apart."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from testkit import ROOT, tap_executable
 SCRIPT = ROOT / "scripts" / "plugin_settings.py"
 
 
-def test_meltano_yml_agrees_with_every_tap_about() -> None:
+def test_meltano_yml_and_the_readme_tables_agree_with_every_tap_about() -> None:
     check = subprocess.run(
         [sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, check=False
     )
