@@ -27,6 +27,7 @@ SHARED_FILES = (
     "streams.py",
     "errors.py",
     "values.py",
+    "owed.py",
 )
 #: A shared file a tap does without, its README's layout section saying why.
 ABSENT: dict[str, set[str]] = {"tap-webcast-reporting": {"pagination.py"}}  # one report a call
