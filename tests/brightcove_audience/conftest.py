@@ -21,7 +21,9 @@ def emulator() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def server(emulator: EmulatorServer) -> EmulatorServer:
-    """The module's emulator with no faults armed and an empty request log."""
+    """The module's emulator with no faults armed, an empty request log, and every switch
+    back to the documented API (variants, permissions, leads held back, token expiry)."""
     emulator.reset()
     emulator.state.tokens.clear()
+    emulator.state.reset_switches()
     return emulator

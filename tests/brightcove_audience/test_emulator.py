@@ -190,3 +190,22 @@ def test_rate_limit_answers_429_with_retry_after() -> None:
     assert [c.status_code for c in codes] == [200, 429]
     assert codes[1].headers["Retry-After"] == "1"
     assert codes[1].json()[0]["error_code"] == "REQUEST_THROTTLED_ERROR"
+
+
+def test_switches_play_other_answers_for_the_accounts_named_and_reset(
+    server: EmulatorServer,
+) -> None:
+    other = "57838016001"
+    server.state.variants.count = "missing"
+    server.state.variants.accounts = frozenset({other})
+    assert get(server, "leads").json()["count"] == 60  # not named: as documented
+    assert "count" not in get(server, "leads", account=other).json()
+    server.state.refuse(other)
+    assert get(server, "leads", account=other).status_code == 401
+    late = server.state.hold_leads("1486906377", [58, 59])
+    page = get(server, "leads", limit=100).json()
+    assert page["count"] == 58
+    assert not {r["created_at"] for r in page["result"]} & set(late)
+    server.state.reset_switches()
+    assert get(server, "leads", account=other).json()["count"] == 60
+    assert get(server, "leads", limit=100).json()["count"] == 60

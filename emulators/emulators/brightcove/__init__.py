@@ -13,23 +13,33 @@ Options of :func:`create_app` (all keyword):
 - ``updates_per_request``: view events processed again after each view_events call.
 - ``now_ms``: a fixed clock (epoch ms) instead of the real time; ``now`` the same as epoch
   seconds or ISO 8601 (the option every emulator takes).
+- ``variants``: other plausible answers of the real API, one switch each (sort ignored, ``count``
+  of the page or missing, timestamps with an offset / without a zone / as numbers, ``fields``
+  or ``where`` ignored, bare OR values refused, a silent cap on ``limit``, leads not filtered by
+  ``from``/``to``, a key field rewritten by processing): see ``variants.py``.
+- ``refused``: accounts of the data set the credentials may not read (401 whatever the token).
 
 The state (``app.extensions["emulator_state"]``, a :class:`State`) lets tests expire tokens
-(``expire_tokens(after_requests=n)``) and process view events again (``process``).
+(``expire_tokens(after_requests=n)``), process view events again (``process``), hold leads back
+and serve them late (``hold_leads``, ``release_leads``), take away and give back the permission on
+an account (``refuse``, ``grant``), and switch ``state.variants`` between two syncs.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask
 
 from emulators.brightcove.app import error_body, register
 from emulators.brightcove.state import State, build_state
+from emulators.brightcove.variants import Variants
 from emulators.datagen import epoch_seconds
 
 DEFAULT_ACCOUNTS = ("1486906377", "57838016001")
 DEFAULT_CLIENTS = {"emulator-client": "emulator-secret"}
 
-__all__ = ["State", "create_app", "error_body"]
+__all__ = ["State", "Variants", "create_app", "error_body"]
 
 
 def create_app(
@@ -47,6 +57,8 @@ def create_app(
     updates_per_request: int = 0,
     now_ms: int | None = None,
     now: str | float | None = None,
+    variants: dict[str, Any] | None = None,
+    refused: tuple[str, ...] | list[str] = (),
 ) -> Flask:
     if now is not None:
         now_ms = int(epoch_seconds(now) * 1000)
@@ -64,7 +76,9 @@ def create_app(
         rate_limit=rate_limit,
         updates_per_request=updates_per_request,
         now_ms=now_ms,
+        variants=Variants.of(variants),
     )
+    state.refuse(*refused)
     app.extensions["emulator_state"] = state
     register(app, state)
     return app

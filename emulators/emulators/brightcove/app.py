@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
+from typing import Any
 
 from flask import Flask, Response, request
 
@@ -13,9 +15,14 @@ from emulators.brightcove.query import (
     LEAD_SORT_FIELDS,
     VIEW_EVENT_FIELDS,
     BadRequestError,
+    Query,
     parse_query,
 )
 from emulators.brightcove.state import State
+from emulators.brightcove.variants import NUMBER_FIELDS, Variants, written
+
+#: The answers as the docs describe them, for accounts the switches do not apply to.
+DOCUMENTED = Variants()
 
 ERROR_CODES = {
     400: ("BAD_REQUEST_ERROR", "Query parameters are invalid"),
@@ -100,23 +107,71 @@ def _list(state: State, account: str, kind: str) -> Response:
     scheme, _, token = header.partition(" ")
     if scheme != "Bearer" or not state.token_valid(token):
         return _error(401)
-    if account not in state.accounts:
+    if account not in state.accounts or account in state.refused:
         return _error(401, f"Permission denied for account {account}")
     if state.throttled(account):
         return _error(429, headers={"Retry-After": "1"})
     known = VIEW_EVENT_FIELDS if kind == "view_events" else LEAD_FIELDS
     sortable = VIEW_EVENT_FIELDS if kind == "view_events" else LEAD_SORT_FIELDS
+    answers = state.variants if state.variants.applies(account) else DOCUMENTED
+    cap = answers.limit_cap
     with state.lock:
         now = state.now()
         try:
             query = parse_query(
-                request.args, known=known, sortable=sortable, now_ms=now, max_limit=state.max_limit
+                request.args,
+                known=known,
+                sortable=sortable,
+                now_ms=now,
+                max_limit=max(state.max_limit, cap or 0),
+                bare_values=answers.where != "strict",
             )
         except BadRequestError as exc:
             return _error(400, str(exc))
+        query = _as_the_variants_answer(query, kind, answers, now)
         collection = (state.view_events if kind == "view_events" else state.leads)[account]
         count, records = collection.page(query, now)
         if kind == "view_events" and state.updates_per_request:
             state.process(account, state.updates_per_request)
-    body = {"count": count, "limit": query.limit, "offset": query.offset, "result": records}
+    if answers.timestamps != "utc":
+        for record in records:
+            for name in ("created_at", "updated_at"):
+                if name in record:
+                    record[name] = written(record[name], answers.timestamps)
+    if answers.numbers == "text":
+        for record in records:
+            for name in NUMBER_FIELDS:
+                if record.get(name) is not None:
+                    record[name] = str(record[name])
+    body: dict[str, object] = {
+        "count": len(records) if answers.count == "page" else count,
+        "limit": query.limit,
+        "offset": query.offset,
+        "result": records,
+    }
+    if answers.count == "missing":
+        del body["count"]
     return Response(json.dumps(body), content_type="application/json", headers={"X-Cache": "MISS"})
+
+
+def _as_the_variants_answer(query: Query, kind: str, answers: Variants, now: int) -> Query:
+    """The query as the API would run it under the switched variants (variants.py)."""
+    changes: dict[str, Any] = {}
+    if answers.sort != "asked":
+        changes |= {"sort": answers.sort.lstrip("-"), "descending": answers.sort.startswith("-")}
+    if not answers.fields:
+        changes["fields"] = None
+    if answers.where == "ignored":
+        changes["where"] = ()
+    if not answers.offset:
+        changes["offset"] = 0
+    if answers.limit_cap is not None and query.limit > answers.limit_cap:
+        changes["limit"] = answers.limit_cap
+    if kind == "leads" and not answers.lead_range:
+        changes |= {"from_ms": None, "to_ms": now}
+    elif answers.bounds == "exclusive":
+        if query.from_ms is not None:
+            changes["from_ms"] = query.from_ms + 1
+        if query.to_ms is not None:
+            changes["to_ms"] = query.to_ms - 1
+    return dataclasses.replace(query, **changes) if changes else query

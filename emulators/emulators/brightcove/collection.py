@@ -17,6 +17,7 @@ from typing import Any
 
 from emulators.brightcove.data import Timeline, lead, view_event
 from emulators.brightcove.query import Query
+from emulators.brightcove.variants import Variants
 
 # An item of a result: the record index and, for a processed view event, its overlay entry.
 Item = tuple[int, "Processed | None"]
@@ -37,6 +38,9 @@ class Collection:
     kind: str  # "view_events" or "leads"
     timeline: Timeline
     overlay: dict[int, Processed] = field(default_factory=dict)
+    variants: Variants = field(default_factory=Variants)
+    #: Records not served yet although older ones are (late leads): see State.hold_leads.
+    held: frozenset[int] = frozenset()
     _scans: OrderedDict[tuple, list[Item]] = field(default_factory=OrderedDict)
 
     # -- keys -----------------------------------------------------------------------------
@@ -56,9 +60,17 @@ class Collection:
             return lead(self.seed, self.account, i, self.timeline)
         if processed is None:
             return view_event(self.seed, self.account, i, self.timeline)
-        return view_event(
+        record = view_event(
             self.seed, self.account, i, self.timeline, processed.updated_ms, processed.progress
         )
+        drift = self.variants.key_drift if self.variants.applies(self.account) else None
+        if drift and record.get(drift) is not None:
+            record[drift] = f"{record[drift]}#v{processed.progress + 1}"
+        return record
+
+    def hold(self, indices: list[int]) -> None:
+        self.held = frozenset(indices)
+        self._scans.clear()
 
     def process(self, i: int, now_ms: int) -> None:
         previous = self.overlay.get(i)
@@ -76,7 +88,7 @@ class Collection:
         moved = [
             (p.updated_ms, i, p) for i, p in self.overlay.items() if low <= p.updated_ms <= high
         ]
-        if not query.where and query.sort in ("created_at", "updated_at"):
+        if not query.where and not self.held and query.sort in ("created_at", "updated_at"):
             seq: _Sequence = _Merged(self, query.sort, lo, hi, moved)
         else:
             seq = _Listed(self._scan(query, (low, high), lo, hi, moved))
@@ -99,7 +111,9 @@ class Collection:
         if key in self._scans:
             self._scans.move_to_end(key)
             return self._scans[key]
-        items: list[Item] = [(i, None) for i in range(lo, hi) if i not in self.overlay]
+        items: list[Item] = [
+            (i, None) for i in range(lo, hi) if i not in self.overlay and i not in self.held
+        ]
         items += [(i, p) for _, i, p in moved]
         pairs = [(item, self.record(item)) for item in items]
         pairs = [(item, r) for item, r in pairs if query.matches(r)]

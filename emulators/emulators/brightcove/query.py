@@ -97,8 +97,11 @@ def parse_int(args: Mapping[str, str], name: str, default: int, low: int, high: 
     return value
 
 
-def parse_where(raw: str | None, known: tuple[str, ...]) -> tuple[Condition, ...]:
-    """``f1==a,b;f2==c``: ``;`` is AND, ``,`` is OR (a bare value repeats the previous field)."""
+def parse_where(
+    raw: str | None, known: tuple[str, ...], *, bare_values: bool = True
+) -> tuple[Condition, ...]:
+    """``f1==a,b;f2==c``: ``;`` is AND, ``,`` is OR (a bare value repeats the previous field;
+    with ``bare_values`` False it is refused, as a stricter API would)."""
     if not raw:
         return ()
     conditions = []
@@ -114,7 +117,7 @@ def parse_where(raw: str | None, known: tuple[str, ...]) -> tuple[Condition, ...
                 field = name.strip()
                 if field not in known:
                     raise BadRequestError(f"where: unknown field {field!r}")
-            elif field is None:
+            elif field is None or not bare_values:
                 raise BadRequestError(f"where: expected field==value, got {part!r}")
             else:
                 value = part
@@ -193,6 +196,7 @@ def parse_query(
     sortable: tuple[str, ...],
     now_ms: int,
     max_limit: int,
+    bare_values: bool = True,
 ) -> Query:
     sort, descending = parse_sort(args.get("sort"), sortable)
     start, end = parse_range(args.get("from"), args.get("to"), now_ms)
@@ -202,7 +206,7 @@ def parse_query(
         sort=sort,
         descending=descending,
         fields=parse_fields(args.get("fields"), known),
-        where=parse_where(args.get("where"), known),
+        where=parse_where(args.get("where"), known, bare_values=bare_values),
         from_ms=start,
         to_ms=end,
     )

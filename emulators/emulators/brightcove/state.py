@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from emulators.brightcove.collection import Collection
 from emulators.brightcove.data import Timeline
+from emulators.brightcove.variants import Variants
 from emulators.datagen import rng
 
 DAY_MS = 86_400_000
@@ -28,6 +29,10 @@ class State:
     rate_limit: int | None
     updates_per_request: int
     now_ms: int | None = None  # a fixed clock for the data; None: the real time
+    #: Other plausible answers of the real API (variants.py); the defaults are the docs'.
+    variants: Variants = field(default_factory=Variants)
+    #: Accounts the data set has but the credentials may not read: answered 401 with any token.
+    refused: set[str] = field(default_factory=set)
     tokens: dict[str, float] = field(default_factory=dict)  # token -> monotonic expiry
     issued_tokens: list[str] = field(default_factory=list)  # every token, for leak checks
     _expire_in_requests: int | None = None
@@ -64,6 +69,28 @@ class State:
         with self.lock:
             self._expire_in_requests = after_requests
 
+    def reset_switches(self) -> None:
+        """The documented API again: variants, permissions, leads held back, token expiry."""
+        with self.lock:
+            self.variants.reset()
+            self.refused.clear()
+            self._expire_in_requests = None
+        self.release_leads()
+
+    # -- permissions ----------------------------------------------------------------------
+    def refuse(self, *accounts: str) -> None:
+        """The credentials lose Audience Read on these accounts (401 whatever the token)."""
+        with self.lock:
+            self.refused.update(accounts)
+
+    def grant(self, *accounts: str) -> None:
+        """Audience Read on these accounts again (every account when none is named)."""
+        with self.lock:
+            if accounts:
+                self.refused.difference_update(accounts)
+            else:
+                self.refused.clear()
+
     # -- throttling -----------------------------------------------------------------------
     def throttled(self, account: str) -> bool:
         """More than ``rate_limit`` calls for this account within the last second."""
@@ -80,6 +107,22 @@ class State:
         return False
 
     # -- data -----------------------------------------------------------------------------
+    def hold_leads(self, account: str, indices: list[int]) -> list[str]:
+        """Leads that arrive late: these leads (by index) are not served until
+        :meth:`release_leads`, although their ``created_at`` is older than leads already served
+        (the docs say only processed data is served, not in which order it is processed).
+        Returns their ``created_at``."""
+        with self.lock:
+            leads = self.leads[account]
+            leads.hold(indices)
+            return [leads.record((i, None))["created_at"] for i in indices]
+
+    def release_leads(self) -> None:
+        """Every lead held back is served from now on."""
+        with self.lock:
+            for leads in self.leads.values():
+                leads.hold([])
+
     def process(self, account: str | None = None, count: int = 10) -> list[int]:
         """Process ``count`` view events again (deterministically chosen among those already
         visible): their ``updated_at`` becomes now, their progress grows. Returns the indices."""
@@ -113,6 +156,7 @@ def build_state(
     rate_limit: int | None,
     updates_per_request: int,
     now_ms: int | None,
+    variants: Variants | None = None,
 ) -> State:
     from datetime import datetime
 
@@ -121,15 +165,19 @@ def build_state(
     n_leads = leads_size if leads_size is not None else max(1, size // 5)
     ve_line = Timeline(start_ms, max(2, span_ms // max(size, 1)), size)
     lead_line = Timeline(start_ms, max(2, span_ms // max(n_leads, 1)), n_leads)
+    answers = variants or Variants()
     return State(
         seed=seed,
         accounts=accounts,
-        view_events={a: Collection(seed, a, "view_events", ve_line) for a in accounts},
-        leads={a: Collection(seed, a, "leads", lead_line) for a in accounts},
+        view_events={
+            a: Collection(seed, a, "view_events", ve_line, variants=answers) for a in accounts
+        },
+        leads={a: Collection(seed, a, "leads", lead_line, variants=answers) for a in accounts},
         clients=clients,
         token_ttl=token_ttl,
         max_limit=max_limit,
         rate_limit=rate_limit,
         updates_per_request=updates_per_request,
         now_ms=now_ms,
+        variants=answers,
     )
