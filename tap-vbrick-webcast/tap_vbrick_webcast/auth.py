@@ -6,9 +6,15 @@ Rev issues a session token from ``POST /api/v2/authenticate`` (API key and secre
 A refused login is never retried: repeated failed logins can lock the Rev user out.
 
 The login runs when a stream's request is sent, inside that request's retry contract (client.py):
-a login answered 429 or 5xx raises RetriableAPIError, a network failure propagates (the contract
-makes it a NoAnswerError), both retried within retry_budget_seconds; a refused login raises
+a login answered 429 or 5xx, or whose answer is cut or carries no token, raises
+SessionUnavailableError (a RetriableAPIError), a network failure propagates (the contract makes it
+a NoAnswerError), both retried within retry_budget_seconds; a refused login raises
 LoginRefusedError, which ends the sync. The authenticator has no retry loop of its own.
+
+``GET /api/v2/user/session`` tells whether a session is still valid: after a 401 to a report,
+a valid session means the user may not read that webcast (client.py owes it), not a session to
+renew. An ``expiration`` already past when it arrives (the two clocks disagree) is taken as a
+10-minute session, as Vbrick's official client does, with one warning.
 """
 
 from __future__ import annotations
@@ -23,13 +29,16 @@ from typing import Any
 import msgspec
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
-from singer_sdk.exceptions import RetriableAPIError
 
-from tap_vbrick_webcast.errors import LoginRefusedError
-from tap_vbrick_webcast.values import parse_utc
+from tap_vbrick_webcast.errors import LoginRefusedError, SessionUnavailableError
+from tap_vbrick_webcast.values import format_utc, parse_utc
 
 # Extend the session this long before it expires (or at half its lifetime if that is shorter).
 EXTEND_MARGIN_SECONDS = 60.0
+# The session assumed when Rev's expiration is unusable or already past (Vbrick's official client
+# assumes the same 10 minutes).
+ASSUMED_SESSION = timedelta(minutes=10)
+SESSION_PATH = "/api/v2/user/session"
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,7 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
         # A 401 renews the session once; a second 401 before the new token worked is fatal.
         self.renewed_after_401 = False
         self.token_proven = False
+        self.warned_past_expiration = False
 
     # The SDK calls this for every request (and every retry of it).
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -140,7 +150,9 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
         )
         status = response.status_code
         if status == 429 or status >= 500:
-            raise RetriableAPIError(f"Rev login answered {status} {response.reason}", response)
+            raise SessionUnavailableError(
+                f"Rev login answered {status} {response.reason}", response
+            )
         if status >= 400:
             self.refused = LoginRefusedError(
                 f"Rev refused the login with the configured {creds.kind} (HTTP {status} "
@@ -149,10 +161,18 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
                 "that the user is active."
             )
             raise self.refused
-        payload = _decode(response)
-        token, expiration = payload.get("token"), payload.get("expiration")
+        try:
+            payload = msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
+            # A cut answer is no refusal: asked again, like any call (never a lockout risk,
+            # since Rev accepted the credentials).
+            raise SessionUnavailableError(
+                f"Rev's login answer is cut or not JSON ({exc})", response
+            ) from exc
+        token = payload.get("token") if isinstance(payload, dict) else None
         if not isinstance(token, str) or not token:
-            raise LoginRefusedError("Rev's login answer carried no token")
+            raise SessionUnavailableError("Rev's login answer carried no token", response)
+        expiration = payload.get("expiration")
         self.token = token
         self.token_proven = False
         self.set_expiration(expiration)
@@ -185,8 +205,44 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
             self.expires_at = parse_utc(str(expiration))
         except ValueError:
             # No usable expiration: assume a short session rather than an endless one.
-            self.expires_at = now + timedelta(minutes=10)
+            self.expires_at = now + ASSUMED_SESSION
+        if self.expires_at <= now:
+            # Already past as it arrives: the two clocks disagree. Taken at its word, every
+            # request would log in again; assume a short session instead (said once).
+            if not self.warned_past_expiration:
+                self.warned_past_expiration = True
+                self.logger.warning(
+                    "Rev's session expiration %s is already past by this machine's clock (%s): "
+                    "one of the clocks is off. Assuming %d-minute sessions, extended before "
+                    "they end",
+                    format_utc(self.expires_at),
+                    format_utc(now),
+                    ASSUMED_SESSION.total_seconds() // 60,
+                )
+            self.expires_at = now + ASSUMED_SESSION
         self.lifetime_seconds = max(0.0, (self.expires_at - now).total_seconds())
+
+    def is_current(self, token: str | None) -> bool:
+        """Whether ``token`` is the session in use (another request may have renewed it)."""
+        with self.lock:
+            return token is not None and token == self.token
+
+    def session_valid(self, token: str | None) -> bool:
+        """Whether Rev says ``token`` is a valid session (``GET /api/v2/user/session``): True for
+        200, False for 401 or any other refusal (nothing confirmed). A 429 or 5xx raises
+        SessionUnavailableError (retried with the request that needs the answer); a network
+        failure propagates (the retry contract makes it a NoAnswerError)."""
+        response = self.http.get(
+            self.api_url + SESSION_PATH,
+            headers={"Authorization": f"VBrick {token}"},
+            timeout=self.timeout,
+        )
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise SessionUnavailableError(
+                f"Rev answered {status} {response.reason} to GET {SESSION_PATH}", response
+            )
+        return status == 200
 
 
 def _decode(response: requests.Response) -> dict:

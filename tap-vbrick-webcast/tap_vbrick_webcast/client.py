@@ -13,7 +13,7 @@ import threading
 import time
 import typing as t
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from http import HTTPStatus
@@ -28,13 +28,14 @@ from singer_sdk.streams import RESTStream
 from tap_vbrick_webcast.auth import RevSessionAuthenticator
 from tap_vbrick_webcast.errors import (
     NoAnswerError,
+    ReportFailedError,
     ReportUnavailableError,
     RetriesExhaustedError,
     RetryAtOnceError,
     ScrollExpiredError,
 )
 from tap_vbrick_webcast.owed import OwedItems, OwedLedger
-from tap_vbrick_webcast.values import canonical_utc
+from tap_vbrick_webcast.values import canonical_utc, has_zone
 
 if t.TYPE_CHECKING:
     import logging
@@ -45,7 +46,8 @@ if t.TYPE_CHECKING:
 
     from tap_vbrick_webcast.summaries import ReportSummaries
 
-SKIPPABLE_STATUSES = frozenset({400, 403, 404})
+#: A report answered these is permanently unavailable (Vbrick's docs): skipped, not owed.
+PERMANENT_STATUSES = frozenset({403, 404})
 SCROLL_EXPIRED = 408
 #: Vbrick's pace for the real-time attendees call (its official client): 2 calls a minute.
 REALTIME_CALLS_PER_SECOND = 2 / 60
@@ -129,6 +131,8 @@ class RunResources:
     report_summaries: ReportSummaries
     #: "Now" for the whole sync (UTC, ``...Z``): the search window's end, what is still open.
     sync_started_at: str
+    #: What Rev's status call said of the webcasts asked about in this sync (id -> status).
+    webcast_statuses: dict[str, str] = field(default_factory=dict)
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -173,8 +177,14 @@ def no_answer(exc: BaseException) -> NoAnswerError:
 class VbrickStream(RESTStream[t.Any]):
     """Shared by every stream: Rev's URL, its session, its errors and its throttling."""
 
-    # When False, 400/403/404 end the sync; report streams skip that webcast instead.
+    # When False, a 4xx ends the sync; report streams skip that webcast instead (403/404
+    # permanently, any other as an owed item).
     skip_unavailable_webcasts = False
+    #: The field every record of an answer must carry (its key); None: the stream makes its own.
+    record_key_field: t.ClassVar[str | None] = None
+    #: Whether the stream scrolls (a 408, or a 400 to a scroll id, then restarts its scroll;
+    #: elsewhere a 408 is a request timeout, retried).
+    scrolls: t.ClassVar[bool] = False
     # Records are decoded JSON, so their values already have JSON types; `normalize` drops the
     # fields the schema does not declare and rewrites timestamps. The SDK's per-value
     # conformance would cost more than the rest of the tap together.
@@ -240,16 +250,21 @@ class VbrickStream(RESTStream[t.Any]):
 
     # Answers -----------------------------------------------------------------------------------
     def validate_response(self, response: requests.Response) -> None:
+        payload = self.checked_payload(response)
+        problem = self.shape_problem(payload, response)
+        if problem:
+            # A well-formed answer of the wrong shape is never an empty success: asked again,
+            # then (its retries spent) the report is owed, or the webcast search ends the sync.
+            raise RetriableAPIError(
+                f"{self.name}: Rev's answer{self.where()} is not {problem}", response
+            )
+
+    def checked_payload(self, response: requests.Response) -> t.Any:
+        """The decoded body of a successful answer, or the exception Rev's answer calls for."""
         status = response.status_code
         token = RevSessionAuthenticator.token_of(response.request)
         if status == HTTPStatus.UNAUTHORIZED:
-            if self.authenticator.renew_after_unauthorized(token):
-                raise RetryAtOnceError(self.response_error_message(response), response)
-            raise FatalAPIError(
-                self.response_error_message(response)
-                + ": a freshly renewed session was refused too; check that the Rev user may "
-                "read webcast reports"
-            )
+            raise self.unauthorized(response, token)
         if status < 400:
             try:
                 payload = decoded(response, rev_json)
@@ -266,15 +281,72 @@ class VbrickStream(RESTStream[t.Any]):
                 status = embedded
             else:
                 self.authenticator.note_success(token)
-                return
+                return payload
         message = self.response_error_message(response, status)
-        if status == SCROLL_EXPIRED:
+        if self.scrolls and (
+            status == SCROLL_EXPIRED
+            or (status == HTTPStatus.BAD_REQUEST and carries_scroll_id(response.request))
+        ):
+            # Rev's "Invalid scroll id": the scroll is lost on its side; the listing starts over.
             raise ScrollExpiredError(message)
-        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= 500:
+        if status in (HTTPStatus.TOO_MANY_REQUESTS, SCROLL_EXPIRED) or status >= 500:
             raise RetriableAPIError(message, response)
-        if status in SKIPPABLE_STATUSES and self.skip_unavailable_webcasts:
-            raise ReportUnavailableError(message, status)
+        if self.skip_unavailable_webcasts:
+            if status in PERMANENT_STATUSES:
+                raise ReportUnavailableError(message, status)
+            raise ReportFailedError(message)
         raise FatalAPIError(message)
+
+    def unauthorized(self, response: requests.Response, token: str | None) -> Exception:
+        """A 401: Rev's code for an expired session and for "not allowed" alike. Rev's session
+        check (GET /api/v2/user/session) tells them apart: a valid session means this user may
+        not read this webcast (owed, never a new login); an invalid one is renewed once."""
+        session = self.authenticator
+        message = self.response_error_message(response)
+        if not session.is_current(token):
+            return RetryAtOnceError(message, response)  # another request renewed the session
+        if session.session_valid(token):
+            session.note_success(token)
+            return self.failure(
+                f"{message}: Rev confirms the session valid (GET /api/v2/user/session), so "
+                "this Rev user may not read it"
+            )
+        if session.renew_after_unauthorized(token):
+            return RetryAtOnceError(message, response)
+        return FatalAPIError(
+            f"{message}: a freshly renewed session was refused too; check that the Rev user may "
+            "read webcast reports"
+        )
+
+    def failure(self, message: str) -> FatalAPIError:
+        """What ends this stream's work for the current item: for a report, its webcast and run
+        are owed (ReportFailedError); for the webcast search, the sync ends."""
+        if self.skip_unavailable_webcasts:
+            return ReportFailedError(message)
+        return FatalAPIError(message)
+
+    def where(self) -> str:
+        if self.context and "eventId" in self.context:
+            return f" for webcast {self.context['eventId']} run {self.context['runNumber']}"
+        return ""
+
+    def shape_problem(self, payload: t.Any, response: requests.Response) -> str | None:
+        """What is wrong with the shape of a decoded answer (None: nothing). Here: a JSON array
+        of records, each carrying record_key_field."""
+        if not isinstance(payload, list):
+            return "a JSON array"
+        return self.keyless(payload)
+
+    def keyless(self, records: list[t.Any]) -> str | None:
+        """A problem when a record is not an object or lacks its key: an error (the item is
+        owed), never a record with a null key that an upsert would fold into another."""
+        key = self.record_key_field
+        for record in records:
+            if not isinstance(record, dict):
+                return "a list of objects"
+            if key and record.get(key) in (None, ""):
+                return f"a list of records that each carry {key!r}"
+        return None
 
     @staticmethod
     def path_of(response: requests.Response) -> str:
@@ -405,6 +477,9 @@ class VbrickStream(RESTStream[t.Any]):
                     record[name] = canonical_utc(value)
                 except ValueError:
                     self.logger.warning("%s: %s is not a date-time: %r", self.name, name, value)
+                    continue
+                if not has_zone(value):
+                    self.normalize_zone_warning(name, value)
         return record
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
@@ -412,31 +487,45 @@ class VbrickStream(RESTStream[t.Any]):
             yield self.normalize(record)
 
     def records_of(self, payload: t.Any) -> Iterable[dict]:
-        """The records in a decoded answer (the JSON path of each stream, without jsonpath):
-        here a JSON array; an empty body is no records."""
-        if payload is None:
-            return []
-        if isinstance(payload, list):
-            return payload
-        raise self.unexpected_answer("a JSON array")
+        """The records in a decoded answer whose shape validate_response has checked (the JSON
+        path of each stream, without jsonpath): here the JSON array itself."""
+        return t.cast("list[dict]", payload)
 
-    def unexpected_answer(self, expected: str) -> FatalAPIError:
-        """A 200 answer of the wrong shape: a report is skipped, the webcast search stops."""
-        where = ""
-        if self.context and "eventId" in self.context:
-            where = f" for webcast {self.context['eventId']} run {self.context['runNumber']}"
-        message = f"{self.name}: Rev's answer{where} is not {expected}"
-        if self.skip_unavailable_webcasts:
-            return ReportUnavailableError(message, HTTPStatus.OK)
-        return FatalAPIError(message)
+    def normalize_zone_warning(self, name: str, value: str) -> None:
+        """One warning per field when Rev sends a date-time without a zone (read as UTC)."""
+        if name not in self.zoneless_seen:
+            self.zoneless_seen.add(name)
+            self.logger.warning(
+                "%s: %s has no time zone (%r): read as UTC, as Rev's OpenAPI date-times are",
+                self.name,
+                name,
+                value,
+            )
+
+    @cached_property
+    def zoneless_seen(self) -> set[str]:
+        return set()
+
+
+class Scroll(t.Protocol):
+    """What a scroll's paginator counts: the items seen, and the total its answers announced."""
+
+    seen: int
+    total: int | None
 
 
 class ScrollStream(VbrickStream):
-    """A scrolled listing that, when its scroll expires, starts over once and skips what it
-    already emitted (``record_key``)."""
+    """A scrolled listing that, when its scroll expires or is lost, starts over once and skips
+    what it already emitted (``record_key``)."""
 
     items_key: str
     total_key: str
+    scrolls = True
+    #: Whether the items seen must reach the total the answers announce (a report that is final:
+    #: a scroll ending short of it is a failure, never fewer records in silence).
+    counts_must_match: t.ClassVar[bool] = False
+    #: The paginator of the scroll under way (streams set it in get_new_paginator).
+    scroll: Scroll | None = None
 
     def record_key(self, record: dict[str, t.Any]) -> object:
         raise NotImplementedError
@@ -450,18 +539,18 @@ class ScrollStream(VbrickStream):
             try:
                 for record in super().request_records(context):
                     key = self.record_key(record)
+                    if key is None:  # validate_response checks keys: a guard, never a dedupe
+                        raise self.failure(f"{self.name}: a record{self.where()} has no key")
                     if key in emitted:
                         continue
                     emitted.add(key)
                     yield record
+                self.check_count(context)
                 return
             except ScrollExpiredError as exc:
                 where = self.scroll_description(context)
                 if attempt == 2:
-                    raise FatalAPIError(
-                        f"The scroll of {where} expired twice ({exc}); the sync stops here with "
-                        "its state saved: run it again"
-                    ) from exc
+                    raise self.scroll_failed_twice(where, exc) from exc
                 self.logger.warning(
                     "The scroll of %s expired after %d records: starting over once, skipping "
                     "those already emitted",
@@ -469,15 +558,56 @@ class ScrollStream(VbrickStream):
                     len(emitted),
                 )
 
+    def scroll_failed_twice(self, where: str, exc: ScrollExpiredError) -> FatalAPIError:
+        if self.skip_unavailable_webcasts:
+            return ReportFailedError(f"The scroll of {where} expired twice ({exc})")
+        return FatalAPIError(
+            f"The scroll of {where} expired twice ({exc}); the sync stops here with its state "
+            "saved: run it again"
+        )
+
+    def check_count(self, context: Context | None) -> None:
+        scroll = self.scroll
+        if not self.counts_must_match or scroll is None or scroll.total is None:
+            return
+        if scroll.seen < scroll.total:
+            raise self.failure(
+                f"The scroll of {self.scroll_description(context)} ended after {scroll.seen} of "
+                f"the {scroll.total} records Rev announced"
+            )
+
     def records_of(self, payload: t.Any) -> Iterable[dict]:
-        if payload is None:
-            return []
         items = payload.get(self.items_key) if isinstance(payload, dict) else None
-        if isinstance(items, list):
-            return items
-        if isinstance(payload, dict) and items is None and not payload.get(self.total_key):
-            return []  # nothing to list: Rev may leave the array out
-        raise self.unexpected_answer(f"an object with a {self.items_key!r} array")
+        return items if isinstance(items, list) else []
+
+    def shape_problem(self, payload: t.Any, response: requests.Response) -> str | None:
+        """An object with the ``items_key`` array (Rev may leave it out when its total is 0)."""
+        expected = f"an object with a {self.items_key!r} array"
+        if not isinstance(payload, dict):
+            return expected
+        items = payload.get(self.items_key)
+        if items is None and payload.get(self.total_key) == 0:
+            return None  # nothing to list: Rev may leave the array out
+        if not isinstance(items, list):
+            return expected
+        return self.keyless(items)
+
+
+def carries_scroll_id(request: requests.PreparedRequest | None) -> bool:
+    """Whether a request continued a scroll (a ``scrollId`` in its query or its JSON body)."""
+    if request is None:
+        return False
+    if "scrollId=" in urlsplit(request.url or "").query:
+        return True
+    body = request.body
+    if isinstance(body, bytes | str) and b"scrollId" in (
+        body if isinstance(body, bytes) else body.encode()
+    ):
+        try:
+            return bool(msgspec.json.decode(body).get("scrollId"))
+        except (msgspec.DecodeError, AttributeError):
+            return False
+    return False
 
 
 def owed_reason(exc: BaseException) -> str | None:

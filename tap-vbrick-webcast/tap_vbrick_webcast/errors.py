@@ -32,16 +32,30 @@ class LoginRefusedError(FatalAPIError):
     """Rev refused the credentials. Never retried: repeated failed logins lock the user out."""
 
 
+class SessionUnavailableError(RetriableAPIError):
+    """The login, or the check of the session, got a retriable answer (429, 5xx, a cut or
+    shapeless body). Retried like any call; when its budget is spent the sync ends, since no
+    request can be made without a session (it is never a reason to owe one webcast's report)."""
+
+
 class ReportUnavailableError(FatalAPIError):
-    """Rev answered 400/403/404 for one webcast's report: that report is skipped."""
+    """Rev answered 403 or 404 for one webcast's report: permanent (the docs), so that report is
+    skipped with a warning and not owed."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
 
 
+class ReportFailedError(FatalAPIError):
+    """An answer about one webcast's report that makes it owed: a 400, a 401 to a session Rev
+    confirms valid (the user may not read it), a scroll lost twice, a count that does not add
+    up, or comments that cannot be paged."""
+
+
 class ScrollExpiredError(FatalAPIError):
-    """A scroll id expired (Rev: 408) before the next page was asked for."""
+    """A scroll id expired or was lost (Rev: 408, or 400 "Invalid scroll id" to a request that
+    carried one) before the next page was asked for."""
 
 
 class OwedItemsError(FatalAPIError):

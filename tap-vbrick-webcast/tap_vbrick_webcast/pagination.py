@@ -23,7 +23,9 @@ class ScrollToken:
 
 class ScrollPaginator(BaseAPIPaginator[ScrollToken | None]):
     """Follows ``scrollId`` until an answer has none, brings no items, or the items seen reach
-    the answer's total (``total_key``)."""
+    the answer's total (``total_key``). ``seen`` and ``total`` are kept, so that the stream can
+    tell a scroll that ended short of its total (client.ScrollStream.check_count). An answer that
+    is a plain array (comments without paging) is one page."""
 
     # A scroll id comes only with the answer before it: the next tokens cannot be computed
     # ahead (pages cannot be asked for in parallel).
@@ -34,6 +36,7 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken | None]):
         self.items_key = items_key
         self.total_key = total_key
         self.seen = 0
+        self.total: int | None = None
 
     def has_more(self, response: requests.Response) -> bool:
         payload: Any = decoded(response, rev_json)
@@ -42,6 +45,8 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken | None]):
         items = payload.get(self.items_key) or []
         self.seen += len(items)
         total = payload.get(self.total_key)
+        if isinstance(total, int) and not isinstance(total, bool):
+            self.total = total
         if not items or (isinstance(total, int) and self.seen >= total):
             return False
         return bool(payload.get("scrollId"))

@@ -257,6 +257,15 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "report_grace_hours",
+        th.NumberType(minimum=0),
+        default=24,
+        title="Report grace (hours)",
+        description="A webcast is final when Rev's status says it ended (Completed or Deleted), "
+        "or this many hours after its scheduled end; until then the bookmark stays before it and "
+        "its reports are read again at each sync (a webcast may run past its schedule)",
+    ),
+    th.Property(
         "page_size",
         th.IntegerType(minimum=PAGE_SIZE_RANGE[0], maximum=PAGE_SIZE_RANGE[1]),
         default=500,

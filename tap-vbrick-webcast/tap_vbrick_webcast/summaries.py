@@ -9,11 +9,14 @@ if t.TYPE_CHECKING:
     from singer_sdk import Stream
 
 Key = tuple[str, int]
+#: A report's totals, or why the report could not be read (the summary stream then skips or
+#: owes that webcast as the sessions stream did).
+Handed = dict[str, t.Any] | Exception
 
 
 class ReportSummaries:
     def __init__(self) -> None:
-        self.items: dict[Key, dict[str, t.Any] | None] = {}
+        self.items: dict[Key, Handed] = {}
         #: The summary stream, which registers itself when it is made.
         self.receiver: Stream | None = None
 
@@ -26,13 +29,11 @@ class ReportSummaries:
     def key(context: t.Mapping[str, t.Any]) -> Key:
         return (str(context["eventId"]), int(context["runNumber"]))
 
-    def put(self, context: t.Mapping[str, t.Any], summary: dict[str, t.Any] | None) -> None:
-        """Keep a report's totals (None: the report could not be read); the first page wins."""
-        self.items.setdefault(self.key(context), summary)
+    def put(self, context: t.Mapping[str, t.Any], handed: Handed) -> None:
+        """Keep a report's totals (or why it could not be read); the first page wins."""
+        self.items.setdefault(self.key(context), handed)
 
-    def take(self, context: t.Mapping[str, t.Any]) -> tuple[bool, dict[str, t.Any] | None]:
-        """(found, totals) for this webcast and run, forgetting them."""
-        key = self.key(context)
-        if key not in self.items:
-            return False, None
-        return True, self.items.pop(key)
+    def take(self, context: t.Mapping[str, t.Any]) -> Handed | None:
+        """The totals (or the failure) for this webcast and run, forgetting them; None when the
+        sessions stream handed nothing over (the summary stream then asks for itself)."""
+        return self.items.pop(self.key(context), None)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 _CANONICAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+_OFFSET = re.compile(r"[+-]\d\d(?::?\d\d)?$")
 
 
 def format_utc(value: datetime) -> str:
@@ -30,6 +31,16 @@ def canonical_utc(text: str) -> str:
     if _CANONICAL.match(text):
         return text
     return format_utc(parse_utc(text))
+
+
+def has_zone(text: str) -> bool:
+    """Whether a date-time text names its zone (``Z`` or an offset); one without is read as UTC."""
+    text = text.strip()
+    return text.endswith(("Z", "z")) or ("T" in text and bool(_OFFSET.search(text)))
+
+
+def plus_hours(text: str, hours: float) -> str:
+    return format_utc(parse_utc(text) + timedelta(hours=hours))
 
 
 def plus_one_millisecond(text: str) -> str:

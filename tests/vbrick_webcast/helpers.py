@@ -4,9 +4,13 @@ streams' keys, what a full sync must emit, and taps whose real-time pace tests c
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+from testkit import PgTarget, TapOutput, run_cli, tap_executable
+
 from emulators import EmulatorServer
+from emulators.recorder import RecordedRequest
 from emulators.vbrick.data import Catalog
 from tap_vbrick_webcast.client import REALTIME_CALLS_PER_SECOND, RequestPacer, RunResources
 from tap_vbrick_webcast.tap import TapVbrickWebcast
@@ -118,3 +122,78 @@ class FastPaceTap(TapVbrickWebcast):
             sleep=lambda seconds: time.sleep(seconds / PACE_SPEEDUP),
         )
         return resources
+
+
+# -- syncs of the command line, one after the other, into PostgreSQL ------------------------------
+
+LOGIN_PATHS = ("/api/v2/authenticate", "/api/v2/user/login")
+
+
+class Syncs:
+    """The tap's command line run sync after sync against one emulator, each sync fed the state
+    of the one before and loaded into PostgreSQL (target-postgres, upsert), as a scheduler and a
+    warehouse would."""
+
+    def __init__(self, server: EmulatorServer, pg: PgTarget, tmp_path: Path, **config: Any) -> None:
+        self.server, self.pg, self.tmp_path = server, pg, tmp_path
+        self.config = config_for(server, **config)
+        self.state: dict[str, Any] | None = None
+        #: The requests of the last sync, in order.
+        self.requests: list[RecordedRequest] = []
+
+    def run(self, *, returncode: int = 0, **overrides: Any) -> TapOutput:
+        self.server.requests.clear()
+        logins_before = self.server.state.logins
+        output = run_cli(
+            tap_executable("tap-vbrick-webcast"),
+            {**self.config, **overrides},
+            self.tmp_path,
+            state=self.state,
+            timeout=240,
+        )
+        assert output.returncode == returncode, output.logs[-4000:]
+        for stream, key in KEYS.items():
+            assert output.duplicates(stream, *key) == [], stream  # never twice in one sync
+        self.pg.load(output, self.tmp_path)
+        self.state = output.state
+        self.requests = list(self.server.requests)
+        self.logins = self.server.state.logins - logins_before
+        return output
+
+    def paths(self) -> list[str]:
+        """The paths the last sync asked for, in order, logins left out."""
+        return [r.path for r in self.requests if r.path not in LOGIN_PATHS]
+
+    def reported(self) -> list[str]:
+        """The webcast ids of the last sync's report requests, in order (repeats kept)."""
+        return [p.split("/")[4] for p in self.paths() if p.startswith("/api/v2/scheduled-events/")]
+
+    def owed(self, stream: str) -> list[dict[str, Any]]:
+        """What the last state says ``stream`` owes."""
+        return list(((self.state or {}).get("bookmarks", {}).get(stream) or {}).get("owed", []))
+
+    def owed_webcasts(self) -> dict[str, set[str]]:
+        """Stream -> the webcast ids it owes, from the last state."""
+        found: dict[str, set[str]] = {}
+        for stream, entry in ((self.state or {}).get("bookmarks") or {}).items():
+            ids = {o["item"]["eventId"] for o in (entry or {}).get("owed", [])}
+            if ids:
+                found[stream] = ids
+        return found
+
+    def asked_first(self, event_id: str) -> bool:
+        """Whether the last sync asked for ``event_id``'s reports before the webcast search."""
+        paths = self.paths()
+        search = next(i for i, p in enumerate(paths) if p.endswith("/search/scheduled-events"))
+        return bool(paths) and f"/{event_id}/" in paths[0] and search > 0
+
+    def assert_each_key_once(
+        self, *, streams: tuple[str, ...] | None = None, **counts: int
+    ) -> None:
+        """PostgreSQL holds every key once, as many as the emulator serves now (expected_counts,
+        overridden by ``counts``)."""
+        expected = {**expected_counts(self.server), **counts}
+        for stream in streams or tuple(expected):
+            loaded = self.pg.key_counts(stream, *KEYS[stream])
+            assert set(loaded.values()) <= {1}, stream
+            assert len(loaded) == expected[stream], stream

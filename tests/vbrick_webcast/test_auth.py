@@ -83,14 +83,19 @@ def test_session_is_extended_before_it_expires() -> None:
 
 
 def test_a_401_in_mid_sync_renews_the_session_once(small_rev: EmulatorServer) -> None:
+    # An expired session: the 401, then Rev's session check says the session is not valid.
     small_rev.faults.add(Fault("status", path="/comments", status=401, skip=2, times=1))
+    small_rev.faults.add(Fault("status", path="/api/v2/user/session", status=401, times=1))
     result = run_tap(TapVbrickWebcast, config_for(small_rev))
     assert small_rev.state.logins == 2
     assert len(result.records["webcast_comments"]) == expected_counts(small_rev)["webcast_comments"]
 
 
 def test_a_401_that_survives_renewal_ends_the_sync(small_rev: EmulatorServer) -> None:
-    small_rev.faults.add(Fault("status", path="/questions", status=401, times=None))
+    # Rev's session check refuses the session too: renewed once, then the sync ends.
+    small_rev.faults.add(
+        Fault("status", path="/questions|/api/v2/user/session", status=401, times=None)
+    )
     result = run_tap(TapVbrickWebcast, config_for(small_rev), expect_error=True)
     assert "freshly renewed session was refused too" in str(result.error)
     assert small_rev.state.logins == 2

@@ -20,6 +20,7 @@ def test_no_secret_in_logs_errors_or_records(small_rev: EmulatorServer, tmp_path
     small_rev.state.password = "pa55-w0rd-never-logged"
     small_rev.state.forbidden.add(listed_webcasts(small_rev)[1].id)
     small_rev.faults.add(Fault("status", path="/comments", status=401, times=1))
+    small_rev.faults.add(Fault("status", path="/api/v2/user/session", status=401, times=1))
     small_rev.faults.add(Fault("status", path="/questions", status=500, times=1))
     small_rev.faults.add(Fault("status", path="/poll-results", status=429, times=1))
     config = config_for(

@@ -7,7 +7,11 @@ ended ones, ``large_webcasts`` (default 3) have more than 1,000 attendee session
 computed from ``(seed, webcast, run, index)`` when a page asks for it.
 
 The state object (``app.extensions["emulator_state"]``, :class:`VbrickState`) holds what tests
-switch: credentials, token lifetime, scroll lifetime, rate limits, forbidden webcasts, the clock.
+switch: credentials, token lifetime, scroll lifetime, rate limits, forbidden webcasts, the clock,
+and the other plausible answers of the real API the tap's assumptions are tested against
+(webcasts not allowed to the user, webcasts running late, lost scrolls, real-time keys in
+camelCase, fields left out, comments past one page, expirations already past, an unsorted
+search, totals on the first page only, date-times without a zone).
 """
 
 from emulators.vbrick.app import create_app

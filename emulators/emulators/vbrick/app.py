@@ -31,6 +31,19 @@ def _parse_time(value: Any, name: str) -> float:
     return parsed.timestamp()
 
 
+def _zoneless(record: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The record's date-times without their zone (``zoneless_timestamps``)."""
+    for name in names:
+        if isinstance(record.get(name), str):
+            record[name] = record[name].removesuffix("Z")
+    return record
+
+
+def _camel_case(record: dict[str, Any]) -> dict[str, Any]:
+    """PascalCase keys in camelCase, as the official JavaScript client's types spell them."""
+    return {key[:1].lower() + key[1:]: value for key, value in record.items()}
+
+
 def _bad_report(detail: str) -> Response:
     """post-event-report's own 400 body (postEventSessionsBadRequest)."""
     response = jsonify({"sessions": [], "totalSessions": 0, "errorDescription": detail})
@@ -102,7 +115,8 @@ def create_app(
             state.failed_logins += 1
             return error_response(401, "Invalid credentials")
         token, expires = state.issue_token()
-        return jsonify({"token": token, "issuer": "vbrick", "expiration": iso_ms(expires), **extra})
+        expiration = iso_ms(expires + state.expiration_offset_seconds)
+        return jsonify({"token": token, "issuer": "vbrick", "expiration": expiration, **extra})
 
     @app.post("/api/v2/authenticate")
     def authenticate() -> Response:
@@ -128,7 +142,8 @@ def create_app(
     def extend_session() -> Response:
         token = token_of_request()
         assert token is not None  # before_request answered 401 otherwise
-        return jsonify({"expiration": iso_ms(state.extend(token))})
+        expires = state.extend(token) + state.expiration_offset_seconds
+        return jsonify({"expiration": iso_ms(expires)})
 
     @app.get("/api/v2/user/session")
     def user_session() -> Response:
@@ -162,7 +177,7 @@ def create_app(
             return error_response(
                 400, f"size must be between {SEARCH_SIZE[0]} and {SEARCH_SIZE[1]}"
             )
-        sort_field = str(body.get("sortField") or "Title")
+        sort_field = "Title" if state.search_sort_ignored else str(body.get("sortField") or "Title")
         direction = str(body.get("sortDirection") or "asc").lower()
         if direction not in ("asc", "desc"):
             return error_response(400, "sortDirection must be asc or desc")
@@ -196,7 +211,9 @@ def create_app(
         if offset + size < total:
             key = (start, end, sort_field, direction, size)
             payload["scrollId"] = state.open_scroll("search", key, offset + size)
-        payload["events"] = [catalog.event(catalog.webcast(i)) for i in page]
+        payload["events"] = [
+            catalog.drop("events", catalog.event(catalog.webcast(i))) for i in page
+        ]
         return jsonify(payload)
 
     def _scroll_error(reason: str) -> Response:
@@ -209,6 +226,8 @@ def create_app(
         """The webcast, or the request ends here with Rev's 403/404 answer."""
         if event_id in state.forbidden:
             abort(error_response(403, "You do not have access to this webcast"))
+        if event_id in state.unauthorized:
+            abort(error_response(401, "Unauthorized"))
         webcast = catalog.find(event_id)
         if webcast is None or event_id in state.missing:
             abort(error_response(404, "Webcast not found"))
@@ -230,6 +249,8 @@ def create_app(
             return _bad_report("runNumber must be a non-negative integer")
         offset = 0
         if scroll_arg := request.args.get("scrollId"):
+            if event_id in state.lost_scrolls:
+                return _bad_report("Invalid scrollId")
             taken = state.take_scroll(scroll_arg, "report", (event_id, run))
             if taken == "invalid":
                 return _bad_report("Invalid scrollId")
@@ -238,8 +259,14 @@ def create_app(
             offset = taken.offset
         total = catalog.session_count(webcast, run)
         end = min(total, offset + REPORT_PAGE_SIZE)
-        payload: dict[str, Any] = catalog.report_totals(webcast, run)
-        payload["sessions"] = [catalog.session(webcast, run, k) for k in range(offset, end)]
+        payload: dict[str, Any] = (
+            {}
+            if offset and state.totals_on_first_page_only
+            else catalog.report_totals(webcast, run)
+        )
+        payload["sessions"] = [
+            catalog.drop("sessions", catalog.session(webcast, run, k)) for k in range(offset, end)
+        ]
         if end < total:
             payload["scrollId"] = state.open_scroll("report", (event_id, run), end)
         return jsonify(payload)
@@ -252,7 +279,28 @@ def create_app(
             size = int(request.args.get("size", "10000"))
         except ValueError:
             return error_response(400, "runNumber and size must be integers")
-        return jsonify(catalog.comments(webcast, run)[:size])
+        everything = [
+            _zoneless(catalog.drop("comments", c), "date")
+            if state.zoneless_timestamps
+            else catalog.drop("comments", c)
+            for c in catalog.comments(webcast, run)
+        ]
+        if state.comments_paging != "scroll":
+            return jsonify(everything[:size])  # the OpenAPI's schema: a plain array
+        offset = 0
+        if scroll_arg := request.args.get("scrollId"):
+            taken = state.take_scroll(scroll_arg, "comments", (event_id, run))
+            if taken == "invalid":
+                return error_response(400, "Invalid scroll id")
+            if isinstance(taken, str):
+                return _scroll_error(taken)
+            offset = taken.offset
+        end = min(len(everything), offset + size)
+        payload: dict[str, Any] = {"totalComments": len(everything)}
+        if end < len(everything):
+            payload["scrollId"] = state.open_scroll("comments", (event_id, run), end)
+        payload["comments"] = everything[offset:end]
+        return jsonify(payload)
 
     @app.get("/api/v2/scheduled-events/<event_id>/poll-results")
     def poll_results(event_id: str) -> Response:
@@ -264,7 +312,7 @@ def create_app(
         polls = catalog.polls(webcast, run)
         if polls is None:  # a run that never happened: Rev answers 200 with an empty body
             return Response(b"", status=200, mimetype="application/json")
-        return jsonify({"polls": polls})
+        return jsonify({"polls": [catalog.drop("polls", poll) for poll in polls]})
 
     @app.get("/api/v2/scheduled-events/<event_id>/questions")
     def questions(event_id: str) -> Response:
@@ -273,7 +321,10 @@ def create_app(
             run = run_number()
         except ValueError:
             return error_response(400, "runNumber must be a non-negative integer")
-        return jsonify(catalog.questions(webcast, run))
+        questions = [catalog.drop("questions", q) for q in catalog.questions(webcast, run)]
+        if state.zoneless_timestamps:
+            questions = [_zoneless(q, "whenAsked", "whenReplied") for q in questions]
+        return jsonify(questions)
 
     @app.get("/api/v2/scheduled-events/<event_id>/status")
     def status(event_id: str) -> Response:
@@ -284,7 +335,7 @@ def create_app(
                 "title": event["title"],
                 "startDate": event["startDate"],
                 "endDate": event["endDate"],
-                "status": webcast.status(state.now()),
+                "status": catalog.status(webcast),
                 "slideUrl": None,
                 "isPreProduction": False,
                 "sbmlResponse": None,
@@ -305,7 +356,7 @@ def create_app(
             return error_response(400, "attendeeDetails must be Base, All or Counts")
         if not REALTIME_COUNT[0] <= count <= REALTIME_COUNT[1]:
             return error_response(400, "count must be between 1 and 500")
-        if webcast.status(state.now()) != "InProgress":
+        if catalog.status(webcast) != "InProgress":
             return error_response(400, "The webcast is not running")
         offset = 0
         if body.get("scrollId"):
@@ -327,9 +378,13 @@ def create_app(
             "multicastErrorsPerAttendees": 0,
         }
         if details != "Counts":
-            payload["attendees"] = [
-                catalog.realtime_attendee(webcast, k, details) for k in range(offset, end)
+            attendees = [
+                catalog.drop("realtime", catalog.realtime_attendee(webcast, k, details))
+                for k in range(offset, end)
             ]
+            if state.realtime_key_case == "camelCase":
+                attendees = [_camel_case(a) for a in attendees]
+            payload["attendees"] = attendees
             if end < total:
                 payload["scrollId"] = state.open_scroll("realtime", (event_id,), end)
         return jsonify(payload)

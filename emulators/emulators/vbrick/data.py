@@ -145,6 +145,24 @@ class Catalog:
             return None
         return self.webcast(i)
 
+    def status(self, w: Webcast) -> str:
+        """Rev's status now, a webcast that runs late (``overruns``) included."""
+        now = self.state.now()
+        overrun = self.state.overruns.get(w.id, 0.0)
+        if now < w.start:
+            return "Scheduled"
+        return "InProgress" if now < w.end + overrun else "Completed"
+
+    def running_late(self, w: Webcast) -> bool:
+        overrun = self.state.overruns.get(w.id)
+        return overrun is not None and w.end <= self.state.now() < w.end + overrun
+
+    def drop(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        """The record without the fields ``drop_fields`` leaves out of this kind."""
+        for name in self.state.drop_fields.get(kind, ()):
+            record.pop(name, None)
+        return record
+
     def is_large(self, i: int) -> bool:
         done, large = self.completed, min(self.state.large_webcasts, self.completed)
         return any(int((k + 0.5) * done / large) == i for k in range(large)) if large else False
@@ -226,10 +244,13 @@ class Catalog:
                 else 0
             )
         if self.state.sessions_per_webcast is not None:
-            return self.state.sessions_per_webcast
-        if self.is_large(w.index):
-            return 1001 + stable_int(self.seed, "large", w.index) % 400
-        return 20 + stable_int(self.seed, "count", w.index) % 181
+            count = self.state.sessions_per_webcast
+        elif self.is_large(w.index):
+            count = 1001 + stable_int(self.seed, "large", w.index) % 400
+        else:
+            count = 20 + stable_int(self.seed, "count", w.index) % 181
+        # A webcast running late: only the sessions closed so far (the first half).
+        return count // 2 if self.running_late(w) else count
 
     def session(self, w: Webcast, run: int, k: int) -> dict[str, Any]:
         r = rng(self.seed, "session", w.index, run, k)
@@ -308,6 +329,8 @@ class Catalog:
         if not w.has_run(self.state.now()) or (run > 0 and self.session_count(w, run) == 0):
             return []
         count = stable_int(self.seed, "comments", w.index, run) % (41 if run == 0 else 4)
+        if run == 0 and self.state.comments_per_webcast is not None:
+            count = self.state.comments_per_webcast
         out = []
         for k in range(count):
             r = rng(self.seed, "comment", w.index, run, k)
@@ -396,6 +419,8 @@ class Catalog:
 
     # Real-time attendees ---------------------------------------------------------------------
     def realtime_count(self, w: Webcast) -> int:
+        if self.state.realtime_attendees is not None:
+            return self.state.realtime_attendees
         return 50 + stable_int(self.seed, "realtime", w.index) % 601
 
     def realtime_attendee(self, w: Webcast, k: int, details: str) -> dict[str, Any]:

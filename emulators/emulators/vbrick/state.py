@@ -48,6 +48,37 @@ class VbrickState:
     # Report calls for these webcast ids answer 403 / 404.
     forbidden: set[str] = field(default_factory=set)
     missing: set[str] = field(default_factory=set)
+    # Report calls for these webcast ids answer 401 while the session stays valid (GET
+    # /api/v2/user/session answers 200): the user may not read them, Rev's code for it.
+    unauthorized: set[str] = field(default_factory=set)
+    # Webcasts that run past their scheduled end (id -> seconds): their status says InProgress
+    # until then, and their post-event report holds the first half of its sessions.
+    overruns: dict[str, float] = field(default_factory=dict)
+    # The report scrolls of these webcasts are lost on Rev's side: a request that continues one
+    # answers 400 "Invalid scrollId" (the first page still comes).
+    lost_scrolls: set[str] = field(default_factory=set)
+    # Post-event report totals on the first page only (later pages: sessions and scrollId).
+    totals_on_first_page_only: bool = False
+    # Real-time attendee keys: "PascalCase" (Vbrick's OpenAPI) or "camelCase" (the official
+    # JavaScript client's types); attendees per running webcast (None: 50..650 from the seed).
+    realtime_key_case: str = "PascalCase"
+    realtime_attendees: int | None = None
+    # Fields left out of every record of a kind: {"comments": {"commentId"}, "realtime":
+    # {"SessionId"}}; kinds: events, sessions, realtime, comments, polls, questions.
+    drop_fields: dict[str, set[str]] = field(default_factory=dict)
+    # Comments of run 0 of every webcast (None: 0..40 from the seed), and how more than the
+    # call's `size` (default 10,000) are answered: "array" (a JSON array cut at `size`, as the
+    # OpenAPI's schema says) or "scroll" (an object with comments, totalComments and scrollId,
+    # as the OpenAPI's text of the `size` parameter says).
+    comments_per_webcast: int | None = None
+    comments_paging: str = "array"
+    # Seconds added to the expiration the login and extend answers report (negative: already
+    # past as it arrives, as when Rev's clock is behind the client's). Sessions last as long.
+    expiration_offset_seconds: float = 0.0
+    # The search ignores sortField/sortDirection (answers in title order).
+    search_sort_ignored: bool = False
+    # Comments' and questions' date-times without their zone ("2026-01-01T10:00:00.000").
+    zoneless_timestamps: bool = False
     clock_offset: float = 0.0
 
     def __post_init__(self) -> None:
