@@ -13,7 +13,9 @@ from typing import Any
 
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError
+
+from tap_brightcove_audience.errors import TokenAnswerError
 
 DEFAULT_TOKEN_SECONDS = 300  # Brightcove's documented token lifetime
 REFRESH_MARGIN_SECONDS = 30.0  # fetch a new token this long before the old one expires
@@ -90,7 +92,7 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
         status = response.status_code
         if status == 429 or status >= 500:
             msg = f"Brightcove OAuth answered HTTP {status}: {oauth_error_text(response)}"
-            raise RetriableAPIError(msg, response)
+            raise TokenAnswerError(msg, response)
         if status >= 400:
             msg = (
                 f"Brightcove OAuth refused the client credentials (HTTP {status}: "
@@ -100,11 +102,15 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
         try:
             payload = response.json()
             token = payload["access_token"]
-        except (ValueError, KeyError, TypeError):
-            msg = "Brightcove OAuth answered without an access_token"
-            raise RetriableAPIError(msg, response) from None
-        self.access_token = str(token)
-        self.expires_in = int(payload.get("expires_in") or DEFAULT_TOKEN_SECONDS)
+            lifetime = int(payload.get("expires_in") or DEFAULT_TOKEN_SECONDS)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            token = None
+        if not isinstance(token, str) or not token:
+            # A body cut off, or not the documented {access_token, expires_in}: retried.
+            msg = "Brightcove OAuth answered without an access_token (cut off?)"
+            raise TokenAnswerError(msg, response)
+        self.access_token = token
+        self.expires_in = lifetime
         self.last_refreshed = requested_at
         self.tokens_fetched += 1
 

@@ -14,7 +14,7 @@ import time
 import typing as t
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -27,21 +27,39 @@ from singer_sdk.helpers.types import Context
 
 from tap_brightcove_audience.auth import BrightcoveAuthenticator
 from tap_brightcove_audience.errors import (
+    AccountAnswerError,
     NoAnswerError,
     PaginationError,
+    PermanentAnswerError,
     RetriesExhaustedError,
     RetryAtOnceError,
+    TokenAnswerError,
+    UnreadableStreamError,
 )
 from tap_brightcove_audience.keys import record_key
-from tap_brightcove_audience.owed import OwedItems, OwedLedger
+from tap_brightcove_audience.owed import OwedItems, OwedLedger, item_key
 from tap_brightcove_audience.pagination import CountedOffsetPaginator
-from tap_brightcove_audience.values import epoch_ms, to_utc_ms
+from tap_brightcove_audience.settings import where_clauses
+from tap_brightcove_audience.values import (
+    epoch_ms,
+    is_canonical,
+    parse_setting_datetime,
+    parse_timestamp,
+    to_utc_ms,
+    utc_text,
+)
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk import Tap
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Retried within the request's budget: throttling, server errors, and 408 (HTTP's own "ask
+#: again"). Any status of 500 and above is retried too.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: What the Audience API's docs list as answers about the request itself: 400
+#: BAD_REQUEST_ERROR ("Query parameters are invalid") and 404 RESOURCE_NOT_FOUND ("The URL does
+#: not exist"). Asking again gives the same answer: the account is skipped, not owed.
+PERMANENT_STATUSES = frozenset({400, 404})
 MAX_MESSAGE_CHARS = 300
 #: The longest wait between two tries when the API sends no Retry-After.
 RETRY_WAIT_CAP_SECONDS = 60.0
@@ -164,6 +182,8 @@ class BrightcoveStream(RESTStream[int]):
 
     #: The setting holding this stream's ``where`` filter.
     where_setting: ClassVar[str]
+    #: The setting holding how far before the bookmark each sync starts (hours).
+    lookback_setting: ClassVar[str]
     #: The fields a record's key is derived from (see keys.py).
     key_fields: ClassVar[tuple[str, ...]]
     #: The field the key is written to.
@@ -178,8 +198,15 @@ class BrightcoveStream(RESTStream[int]):
         self.refreshed_after_401 = False
         self.last_value: dict[str, str] = {}
         # Whether the state holds something not yet saved that a fatal error must not lose:
-        # a record emitted, or a partition finished.
+        # a record emitted, a partition finished, an account owed.
         self.progress_to_save = False
+        #: Accounts this sync could not read at all (a permanent answer, a refused token), with
+        #: why: when every account of the stream is here, the settings are wrong.
+        self.unreadable: dict[str, str] = {}
+        #: What this stream has warned about once already (an assumption about the API that
+        #: the answers bent without losing data).
+        self.noticed: set[str] = set()
+        self.unlisted_forgotten = False
 
     def owed_items(self) -> OwedItems:
         """This stream's owed items (kept in its stream-level state entry)."""
@@ -212,7 +239,18 @@ class BrightcoveStream(RESTStream[int]):
 
     @property
     def partitions(self) -> list[dict]:
-        return [{"account_id": str(a)} for a in self.config["account_ids"]]
+        """Every account of ``account_ids``: those an earlier sync owes first (oldest first),
+        then the others in the order of the setting."""
+        configured = [str(a) for a in self.config["account_ids"]]
+        due = [str(item.get("account_id")) for item in self.owed_items().due()]
+        first = [a for a in due if a in configured]
+        if not self.unlisted_forgotten:
+            self.unlisted_forgotten = True
+            for account in (a for a in due if a not in configured):
+                self.forget(
+                    {"account_id": account}, "it is no longer in account_ids, so not asked for"
+                )
+        return [{"account_id": a} for a in [*first, *(a for a in configured if a not in first)]]
 
     @property
     def check_sorted(self) -> bool:
@@ -229,10 +267,15 @@ class BrightcoveStream(RESTStream[int]):
         return CountedOffsetPaginator(self.config["page_size"], self.name, read=page_body)
 
     def window_start(self, context: Context | None) -> datetime:
-        """``from`` of this sync: the bookmark (or start_date)."""
+        """``from`` of this sync: the bookmark minus the stream's look-back, never before
+        start_date (the first sync: start_date as given)."""
         start = self.get_starting_timestamp(context)
         assert start is not None  # start_date is required
-        return start if start.tzinfo else start.replace(tzinfo=UTC)
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        if not self.get_context_state(context).get("replication_key_value"):
+            return start
+        lookback = timedelta(hours=self.config[self.lookback_setting])
+        return max(start - lookback, parse_setting_datetime(self.config["start_date"]))
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
         params: dict[str, Any] = {
@@ -261,22 +304,136 @@ class BrightcoveStream(RESTStream[int]):
 
     # -- answers ---------------------------------------------------------------------------
     def validate_response(self, response: requests.Response) -> None:
+        """Retried: 429, 408, 5xx, and a 200 that is not the documented page (then the account
+        is owed). A 400 or 404 is permanent (the account is skipped, not owed); another 4xx,
+        or records that do not match the ``where`` filter, make the account owed at once."""
         status = response.status_code
         if status == 401:
             self.handle_unauthorized(response)
         if status in RETRY_STATUSES or status >= 500:
             raise RetriableAPIError(self.response_error_message(response), response)
+        if status in PERMANENT_STATUSES:
+            raise PermanentAnswerError(self.response_error_message(response))
         if status >= 400:
-            raise FatalAPIError(self.response_error_message(response))
+            raise AccountAnswerError(self.response_error_message(response))
+        where = f"GET {urlsplit(response.url).path}"
         try:
             body = page_body(response)
         except ValueError:
-            msg = f"{self.name}: the answer is not JSON (cut off?)"
+            msg = f"{self.name}: the answer to {where} is not JSON (cut off?)"
             raise RetriableAPIError(msg, response) from None
-        if not isinstance(body, dict) or not isinstance(body.get("result"), list):
-            msg = f"{self.name}: the answer is not the documented page of count and result"
+        if problem := self.page_problem(body):
+            msg = f"{self.name}: the answer to {where} is not the documented page: {problem}"
             raise RetriableAPIError(msg, response)
+        if mismatch := self.where_mismatch(body["result"]):
+            msg = (
+                f"{self.name}: the answer to {where} holds {mismatch}: the API did not apply the "
+                f"{self.where_setting} filter as the tap reads it"
+            )
+            raise AccountAnswerError(msg)
         self.refreshed_after_401 = False
+
+    def page_problem(self, body: t.Any) -> str | None:
+        """What makes ``body`` other than the documented page (None: it is one)."""
+        if not isinstance(body, dict) or not isinstance(body.get("result"), list):
+            return "no list of records in result"
+        count = body.get("count")
+        if type(count) is not int or count < 0:
+            return f"count is {count!r}, not the number of records matching the query"
+        limit = body.get("limit")
+        if type(limit) is int and 0 < limit < self.config["page_size"]:
+            self.notice(
+                "limit",
+                "the API serves at most %d records a page (page_size is %d): paging on by "
+                "the records each page holds",
+                limit,
+                self.config["page_size"],
+            )
+        for row in body["result"]:
+            if problem := self.record_problem(row):
+                return problem
+        return None
+
+    def record_problem(self, row: t.Any) -> str | None:
+        """Why one record is not the documented shape (None: it is): its timestamps are ISO
+        8601 (a timestamp without a zone is read as UTC, said once), the key's created_at and
+        the bookmark's field are there, numbers are numbers."""
+        if type(row) is not dict:
+            return f"a record that is not an object ({type(row).__name__})"
+        for name in self.timestamp_fields:
+            value = row.get(name)
+            if value is None:
+                if name in self.required_fields:
+                    return f"a record without {name}"
+                continue
+            if type(value) is not str:
+                return f"{name} {value!r} is not an ISO 8601 timestamp"
+            if is_canonical(value):
+                continue
+            try:
+                zoned = parse_timestamp(value).tzinfo is not None
+            except ValueError:
+                return f"{name} {value!r} is not an ISO 8601 timestamp"
+            if not zoned:
+                self.notice(
+                    "zone",
+                    "%s %r carries no time zone: read as UTC, the zone of the API's dates",
+                    name,
+                    value,
+                )
+        for name, kinds in self.typed_fields:
+            value = row.get(name)
+            if value is not None and type(value) not in kinds:
+                return f"{name} {value!r} is not {'an integer' if kinds == (int,) else 'a number'}"
+        return None
+
+    @cached_property
+    def timestamp_fields(self) -> tuple[str, ...]:
+        return tuple(n for n in ("created_at", "updated_at") if n in self.schema_fields)
+
+    @cached_property
+    def required_fields(self) -> frozenset[str]:
+        """What a record must carry: its key's created_at and its bookmark's field."""
+        return frozenset({"created_at", self.replication_key or "created_at"})
+
+    @cached_property
+    def typed_fields(self) -> tuple[tuple[str, tuple[type, ...]], ...]:
+        """The schema's integer and number fields, with the Python types a value may have."""
+        found: list[tuple[str, tuple[type, ...]]] = []
+        for name, prop in self.schema["properties"].items():
+            kinds = prop.get("type", ())
+            if "integer" in kinds:
+                found.append((name, (int,)))
+            elif "number" in kinds:
+                found.append((name, (int, float)))
+        return tuple(found)
+
+    @cached_property
+    def where_filter(self) -> list[list[tuple[str, str]]]:
+        """The stream's ``where`` setting, parsed (empty: no filter)."""
+        value = self.config.get(self.where_setting)
+        return where_clauses(value) if isinstance(value, str) and value.strip() else []
+
+    def where_mismatch(self, rows: list[t.Any]) -> str | None:
+        """The first record the ``where`` filter should have kept out, described; None when
+        every record matches (a clause on a field the records do not carry is not checked).
+        Tolerant on purpose: a value matches when it holds the wanted text in any case."""
+        for row in rows if self.where_filter else ():
+            for clause in self.where_filter:
+                if any(field not in row for field, _ in clause):
+                    continue
+                if not any(v.casefold() in where_text(row[f]) for f, v in clause):
+                    field = clause[0][0]
+                    wanted = ",".join(v for _, v in clause)
+                    return f"a record whose {field} is {row[field]!r} (where {field}=={wanted})"
+        return None
+
+    def notice(self, what: str, message: str, *args: t.Any) -> None:
+        """One warning per stream and sync about an answer that bent an assumption without
+        losing data."""
+        if what not in self.noticed:
+            self.noticed.add(what)
+            self.logger.warning("%s: " + message, self.name, *args)
 
     def handle_unauthorized(self, response: requests.Response) -> None:
         """First 401: drop the token and ask again at once with a new one. Second in a row:
@@ -287,7 +444,7 @@ class BrightcoveStream(RESTStream[int]):
                 + " (again with a new token: check that the client_id has Audience Read "
                 "permission on this account)"
             )
-            raise FatalAPIError(msg)
+            raise AccountAnswerError(msg)
         self.refreshed_after_401 = True
         self.authenticator.invalidate()
         self.logger.warning("%s: token refused (401), fetching a new one", self.name)
@@ -326,25 +483,124 @@ class BrightcoveStream(RESTStream[int]):
         return tuple(n for n in properties if "boolean" in properties[n].get("type", ()))
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The records, shaped; on a fatal answer, the state of what was already emitted is
-        written before the sync stops, so the next run continues from there."""
+        """One account's records, shaped. An answer about this account that stays wrong is
+        skipped with a warning (owed, unless the docs call it permanent) and the next account
+        is read; a failure of the whole API ends the sync, the state of what was already
+        emitted written first, so the next run continues from there."""
         account = context["account_id"] if context else ""
+        item = {"account_id": account}
+        low = utc_text(self.window_start(context))
+        high = utc_text(self.resources.sync_started)
         try:
             for row in self.request_records(context):
                 record = self.shape(row, account)
-                self.check_order(account, record.get(self.replication_key or ""))
+                value = record.get(self.replication_key or "")
+                self.check_order(account, value)
+                self.check_window(value, low, high)
                 self.progress_to_save = True
                 yield record
-        except FatalAPIError:
-            if self.progress_to_save:
-                self.resources.state_writer.write_state(self.tap_state)
-            raise
+        except FatalAPIError as exc:
+            self.skip(item, exc)
+        else:
+            self.owed_items().paid(item)
+        if len(self.unreadable) >= len(self.config["account_ids"]):
+            self.stop(UnreadableStreamError(self.unreadable_message()))
         self.progress_to_save = True  # the SDK finalizes this partition's bookmark next
+
+    def skip(self, item: dict[str, str], exc: FatalAPIError) -> None:
+        """Skip the account ``exc`` was about, with a warning: owed, or not when the docs call
+        the answer permanent. Ends the sync (raises) when the failure is the whole API's."""
+        account = item["account_id"]
+        self.refreshed_after_401 = False
+        if isinstance(exc, PermanentAnswerError):
+            self.logger.warning(
+                "%s: account %s skipped in this sync: %s. The API's docs call this answer "
+                "permanent, so the account is not owed; its bookmark stays where it was",
+                self.name,
+                account,
+                exc,
+            )
+            self.unreadable[account] = str(exc)
+            self.forget(item, "its answer is now one the docs call permanent")
+            return
+        reason = self.owed_reason(exc)
+        if reason is None:
+            self.stop(exc)
+        if isinstance(exc, RetriesExhaustedError):
+            self.logger.warning("%s", exc)  # how long it was tried, and the budget
+        if isinstance(exc, AccountAnswerError) and "again with a new token" in str(exc):
+            self.unreadable[account] = str(exc)
+        self.owed_items().owe(item, reason or "")
+        self.progress_to_save = True
+        if not self.owed_items().is_owed(item):
+            self.logger.warning(
+                "%s: account %s stays in account_ids, so later syncs read it as any account; "
+                "remove it from account_ids if it is not to be read",
+                self.name,
+                account,
+            )
+
+    def owed_reason(self, exc: FatalAPIError) -> str | None:
+        """Why the account is owed; None when the failure is not the account's: no answer at
+        all, throttling, the token endpoint, refused credentials (the sync ends)."""
+        if isinstance(exc, RetriesExhaustedError):
+            return None if isinstance(exc.failure, TokenAnswerError) else owed_reason(exc)
+        if isinstance(exc, AccountAnswerError | PaginationError):
+            return owed_reason(exc)
+        return None
+
+    def stop(self, exc: FatalAPIError) -> t.NoReturn:
+        """End the sync with ``exc``, the state of what was already done written first."""
+        if self.progress_to_save:
+            self.resources.state_writer.write_state(self.tap_state)
+        raise exc
+
+    def forget(self, item: dict[str, str], why: str) -> None:
+        """An item earlier syncs owed that is no longer owed, though not fetched: said once."""
+        owed = self.owed_items()
+        if owed.is_owed(item):
+            owed.now.pop(item_key(item), None)
+            owed.save()
+            self.logger.warning(
+                "%s: account %s is no longer owed: %s", self.name, item["account_id"], why
+            )
+
+    def unreadable_message(self) -> str:
+        said = "; ".join(self.unreadable.values())
+        return (
+            f"{self.name}: no account could be read ({said}): the settings are wrong for the "
+            "whole stream (api_url, account_ids, the where filter, or the client's Audience "
+            "Read permission)"
+        )
+
+    def check_window(self, value: str | None, low: str, high: str) -> None:
+        """A record outside the ``from``/``to`` the tap asked for: the API does not filter this
+        stream as assumed (records are kept; read again, they are upserted). Said once."""
+        if value is not None and not low <= value <= high:
+            self.notice(
+                "window",
+                "the API sent a record with %s %s outside the from/to asked for (%s to %s): "
+                "it does not filter %s on %s as assumed; such records are kept (upserted on "
+                "their key when read again)",
+                self.replication_key,
+                value,
+                low,
+                high,
+                self.name,
+                self.replication_key,
+            )
 
     def shape(self, row: dict, account: str) -> dict[str, Any]:
         """The schema's fields (and only those), UTC timestamps, booleans, account and key."""
         if unknown := row.keys() - self.fields_seen:
             self.warn_unknown(unknown)
+        if self.fields_asked and not row.keys() <= self.fields_asked:
+            self.notice(
+                "fields",
+                "the API sent fields it was not asked for (%s): fields= is not honoured; the "
+                "catalog's selection leaves them out",
+                ", ".join(sorted(row.keys() - self.fields_asked)),
+            )
         record = {name: row.get(name) for name in self.schema_fields}
         record["account_id"] = account
         for name in ("created_at", "updated_at"):
@@ -359,6 +615,11 @@ class BrightcoveStream(RESTStream[int]):
     @cached_property
     def fields_seen(self) -> set[str]:
         return set(self.schema_fields)
+
+    @cached_property
+    def fields_asked(self) -> frozenset[str]:
+        """The fields requested with ``fields=`` (empty: every field was asked for)."""
+        return frozenset((self.requested_fields or "").split(",")) - {""}
 
     def warn_unknown(self, names: set[str]) -> None:
         """Fields the API added that the schema does not know: left out, said once."""
@@ -460,6 +721,13 @@ class BrightcoveStream(RESTStream[int]):
             f"Raise retry_budget_seconds (now {budget:g} s) to keep trying longer",
             failure,
         )
+
+
+def where_text(value: t.Any) -> str:
+    """A record's value as a ``where`` filter compares it: text, in one case."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value).casefold()
 
 
 # -- the API's error bodies ----------------------------------------------------------------------

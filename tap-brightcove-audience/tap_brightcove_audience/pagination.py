@@ -30,6 +30,7 @@ class CountedOffsetPaginator(OffsetPaginator):
         self.label = label
         self.read = read
         self.first_count: int | None = None
+        self.per_page = page_size
         self.pages_read = 0
         self.previous_fingerprint: tuple[str, str] | None = None
 
@@ -40,6 +41,9 @@ class CountedOffsetPaginator(OffsetPaginator):
         self.pages_read += 1
         if self.first_count is None:
             self.first_count = count
+            # The records a page holds: page_size, or fewer when the API serves fewer (a cap
+            # of its own) while more are to come.
+            self.per_page = len(records) if 0 < len(records) < count else self.page_size
         if len(records) > self.page_size:
             msg = (
                 f"{self.label}: the page at offset {self.current_value} has {len(records)} "
@@ -54,14 +58,32 @@ class CountedOffsetPaginator(OffsetPaginator):
             )
             raise PaginationError(msg)
         self.previous_fingerprint = fingerprint
-        most_pages = math.ceil(self.first_count / self.page_size) + EXTRA_PAGES_ALLOWED
+        most_pages = math.ceil(self.first_count / self.per_page) + EXTRA_PAGES_ALLOWED
         if self.pages_read > most_pages:
             msg = (
                 f"{self.label}: {self.pages_read} pages fetched although count announced "
                 f"{self.first_count} records: paging never ends, stopping"
             )
             raise PaginationError(msg)
-        return self.current_value + len(records) < count
+        end = self.current_value + len(records)
+        if end > count:
+            msg = (
+                f"{self.label}: the page at offset {self.current_value} holds records up to "
+                f"{end}, past count {count}: count is not the number of records matching the "
+                "query"
+            )
+            raise PaginationError(msg)
+        if not records:
+            # Before count: records left the window while paging (the stream warns); the
+            # bookmark is at the last record read, so the next sync reads on from there.
+            return False
+        if end < count:
+            return True
+        # count reached. A full first page whose count is its own length may be counting the
+        # page, not the query: one more page tells (empty: count was the total).
+        full = len(records) in (self.page_size, body.get("limit"))
+        return self.current_value == 0 and full and count == len(records)
 
     def get_next(self, response: requests.Response) -> int | None:
+        # has_more said a next page is needed, so this page held records: the offset moves.
         return self.current_value + len(self.read(response).get("result") or [])

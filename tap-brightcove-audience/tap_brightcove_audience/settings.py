@@ -224,6 +224,15 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="View events keep changing after they are created; each sync starts "
         "this long before the bookmark and upserts what changed",
     ),
+    th.Property(
+        "leads_lookback_hours",
+        th.IntegerType(minimum=0, maximum=24 * 366),
+        default=48,
+        title="Leads look-back (hours)",
+        description="Leads are served once processed, not necessarily in the order they were "
+        "created; each sync starts this long before the bookmark, so that a lead served late "
+        "is still read (leads read again are upserted on their key)",
+    ),
     *REQUEST_SETTINGS,
 ).to_dict()
 
@@ -295,6 +304,24 @@ def problems(config: Mapping[str, Any]) -> list[str]:
         if isinstance(value := config.get(setting), str) and not value.strip():
             errors.append(f"{setting}: must not be empty")
     return errors
+
+
+def where_clauses(value: str) -> list[list[tuple[str, str]]]:
+    """A valid ``where`` setting as its clauses (AND), each a list of (field, value) (OR); a
+    bare value after a comma repeats the field before it, as the API's docs write it."""
+    clauses = []
+    for clause in value.strip().split(";"):
+        alternatives: list[tuple[str, str]] = []
+        field = ""
+        for part in clause.split(","):
+            name, sep, wanted = part.strip().partition("==")
+            if sep:
+                field = name.strip()
+            else:
+                wanted = name
+            alternatives.append((field, wanted.strip()))
+        clauses.append(alternatives)
+    return clauses
 
 
 def where_problems(setting: str, value: str) -> list[str]:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from importlib import resources
 
-from singer_sdk.helpers.types import Context
-
 from tap_brightcove_audience.client import BrightcoveStream
-from tap_brightcove_audience.values import parse_setting_datetime
 
 SCHEMAS = resources.files("tap_brightcove_audience") / "schemas"
 
@@ -26,24 +22,19 @@ class ViewEventsStream(BrightcoveStream):
     replication_key = "updated_at"
     schema_filepath = SCHEMAS / "view_events.json"
     where_setting = "view_events_where"
+    lookback_setting = "view_events_lookback_hours"
     key_name = "view_event_key"
     key_fields = ("created_at", "video_id", "player_id", "page_url")
-
-    def window_start(self, context: Context | None) -> datetime:
-        start = super().window_start(context)
-        if not self.get_context_state(context).get("replication_key_value"):
-            return start  # first sync: start_date as given
-        lookback = timedelta(hours=self.config["view_events_lookback_hours"])
-        earliest = self.get_starting_timestamp_from_config()
-        return max(start - lookback, earliest)
-
-    def get_starting_timestamp_from_config(self) -> datetime:
-        return parse_setting_datetime(self.config["start_date"])
 
 
 class LeadsStream(BrightcoveStream):
     """``GET /accounts/{account_id}/leads``: a viewer who filled in a lead form; leads do not
-    change once created, so ``created_at`` is the replication key."""
+    change once created, so ``created_at`` is the replication key.
+
+    Only processed data is served, and nothing says leads are processed in the order they were
+    created: a lead served after a sync, with a ``created_at`` under that sync's bookmark, would
+    be lost for good. So each sync starts ``leads_lookback_hours`` before the bookmark too.
+    """
 
     name = "leads"
     path = "/accounts/{account_id}/leads"
@@ -51,6 +42,7 @@ class LeadsStream(BrightcoveStream):
     replication_key = "created_at"
     schema_filepath = SCHEMAS / "leads.json"
     where_setting = "leads_where"
+    lookback_setting = "leads_lookback_hours"
     key_name = "lead_key"
     key_fields = ("created_at", "email_address", "video_id", "player_id")
 

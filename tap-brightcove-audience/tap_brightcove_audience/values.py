@@ -9,13 +9,30 @@ from datetime import UTC, datetime
 _CANONICAL_LENGTH = len("2016-04-25T18:30:21.651Z")
 
 
+def is_canonical(value: str) -> bool:
+    """Already ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the docs' form): the cheap check of every value."""
+    return len(value) == _CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T"
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An ISO 8601 timestamp of the API (naive when it carries no zone); ValueError when it is
+    not one."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
+
+
 def to_utc_ms(value: str) -> str:
-    """The same instant in canonical UTC form (already canonical: returned as is)."""
-    if len(value) == _CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T":
+    """The same instant in canonical UTC form (already canonical: returned as is); a timestamp
+    without a zone is read as UTC (the zone the API's dates are given in)."""
+    if is_canonical(value):
         return value
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
+    moment = parse_timestamp(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    return utc_text(moment)
+
+
+def utc_text(moment: datetime) -> str:
+    """An aware instant in the canonical form records and bookmarks use."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 

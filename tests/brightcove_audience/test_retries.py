@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from brightcove_audience.helpers import ACCOUNTS, FAST_RETRIES, TAP, tap_config
 from testkit import run_cli, run_tap, tap_executable
 
@@ -168,3 +169,65 @@ def test_max_requests_per_second_paces_the_whole_run(server: EmulatorServer) -> 
     asked = [r.at for r in server.requests.matching("/v1/")]
     assert len(asked) == 4
     assert asked[-1] - asked[0] >= 3 * 0.2 - 0.05
+
+
+#: A token call that fails once, each way the issue names (issue 9): throttled, a server
+#: error, a connection dropped without an answer, an answer cut in half.
+TOKEN_FAULTS = {
+    "429": lambda: Fault(
+        "status", path="/v4/access_token", status=429, headers={"Retry-After": "1"}
+    ),
+    "503": lambda: Fault("status", path="/v4/access_token", status=503),
+    "dropped": lambda: Fault("drop", path="/v4/access_token"),
+    "cut": lambda: Fault("malformed", path="/v4/access_token"),
+}
+
+
+@pytest.mark.parametrize("moment", ["at the start", "at a refresh"])
+@pytest.mark.parametrize("kind", list(TOKEN_FAULTS))
+def test_a_token_call_failing_once_is_retried_and_no_record_is_lost(
+    server: EmulatorServer, tmp_path: Path, kind: str, moment: str
+) -> None:
+    fault = server.faults.add(TOKEN_FAULTS[kind]())
+    if moment == "at a refresh":
+        fault.skip = 1  # the first token call goes through; the one after the expiry fails
+        server.state.expire_tokens(after_requests=3)  # every token stops working mid-sync
+
+    run = run_cli(tap_executable(TAP), tap_config(server.url, **FAST_RETRIES), tmp_path)
+
+    assert run.returncode == 0, run.logs[-3000:]
+    assert fault.hits == 1
+    for stream, key, size in (("view_events", "view_event_key", 600), ("leads", "lead_key", 120)):
+        assert len(run.records[stream]) == size
+        assert not run.duplicates(stream, key)
+    assert _token_requests(server) == (2 if moment == "at the start" else 3)
+    (retried,) = [
+        line
+        for line in run.log_lines(" failed (")
+        if "Brightcove OAuth answered" in line or "/v4/access_token" in line
+    ]
+    assert f"try {1 if moment == 'at the start' else 2} failed" in retried
+    assert "emulator-secret" not in run.logs
+
+
+def test_a_token_endpoint_failing_for_good_at_a_refresh_ends_the_sync_and_owes_nothing(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    # The token endpoint is no account's: its lasting failure ends the sync (state saved),
+    # and no account is owed for it.
+    server.faults.add(Fault("status", path="/v4/access_token", status=503, skip=1, times=None))
+    server.state.expire_tokens(after_requests=3)
+    config = tap_config(server.url, retry_budget_seconds=1, retry_initial_wait_seconds=0.05)
+
+    run = run_cli(tap_executable(TAP), config, tmp_path)
+
+    assert run.returncode == 1
+    assert run.log_lines("Brightcove OAuth answered HTTP 503")
+    assert run.log_lines("gave up on")
+    assert not run.log_lines("owed to the next sync")
+    assert "owed" not in run.state.get("bookmarks", {}).get("view_events", {})
+    # Streams run by name: both accounts' leads (2 calls), then a page of view events,
+    # were read before the tokens expired; they are kept, with their state.
+    assert len(run.records["leads"]) == 120
+    assert len(run.records["view_events"]) == 100
+    assert run.bookmark("view_events", account_id=ACCOUNTS[0]) is not None
