@@ -72,6 +72,10 @@ def create_app(
     max_response_sessions: int | None = 1000,
     rate_limit: tuple[int, float] = (3000, 300.0),
     saved_filters: dict[str, dict[str, list[str]]] | None = None,
+    answer_cap: int | None = None,
+    range_by: str = "overlap",
+    discovery_shape: str = "paths",
+    busy_viewers: dict[str, int] | None = None,
 ) -> Flask:
     """The emulated account.
 
@@ -80,6 +84,14 @@ def create_app(
     times busier; ad sessions are a third as many unless ``ad_size`` says. ``ad_insights`` and
     ``viewer_module`` are the account's entitlements. An answer of more than
     ``max_response_sessions`` sessions is refused with 413.
+
+    The other plausible answers of the real API, each a switch (also a state attribute, which
+    tests flip between syncs): ``answer_cap`` (sample answers silently cut at that many sessions,
+    whatever the limit), ``range_by`` ("start": a time range returns the sessions that started
+    in it, not those overlapping it), ``discovery_shape`` ("names", "index": see
+    ``state.DISCOVERY_SHAPES``), ``busy_viewers`` (viewer id to sessions a day). The state's
+    ``broken_windows``, ``broken_viewers`` and ``broken_dimensions`` make answers stay broken
+    (``state.BROKEN_ANSWERS``) until the entry is removed.
     """
     now_ms = None if now is None else int(datagen.epoch_seconds(now) * 1000)
     state = ConvivaState(
@@ -98,6 +110,10 @@ def create_app(
         max_response_sessions=max_response_sessions,
         rate_limit=rate_limit,
         saved_filters=saved_filters,
+        answer_cap=answer_cap,
+        range_by=range_by,
+        discovery_shape=discovery_shape,
+        busy_viewers=busy_viewers,
     )
     app = Flask("conviva-emulator")
     app.extensions["emulator_state"] = state
@@ -121,6 +137,17 @@ def create_app(
         view.__name__ = handler.__name__
         return view
 
+    def broken(how: str, shape: dict[str, Any]) -> Response:
+        """An answer that stays wrong: HTTP 503, a 200 of another shape, or a proxy's page."""
+        if how in ("503", "unavailable"):
+            answer = _error(503, "Service Unavailable")
+            if how == "unavailable":
+                answer.headers["Retry-After"] = "1"
+            return answer
+        if how == "html":
+            return Response("<html><body>Gateway</body></html>", mimetype="text/html")
+        return _json(shape)
+
     def open_paths() -> list[dict[str, str]]:
         paths = [{"path": f"{PREFIX}/content", "description": "Samples of Video Content Sessions"}]
         if state.ad_insights:
@@ -134,11 +161,20 @@ def create_app(
     @app.get(PREFIX)
     @answering
     def discovery() -> Any:
+        if state.discovery_shape == "names":
+            names = [p["path"].rsplit("/sessions/", 1)[1] for p in open_paths()]
+            return {"sessions": [{"name": n, "enabled": True} for n in names]}
+        if state.discovery_shape == "index":
+            enabled = {p["path"] for p in open_paths()}
+            every = [f"{PREFIX}/content", f"{PREFIX}/ad", f"{PREFIX}/content/viewer"]
+            return {"sessions": [{"path": p, "enabled": p in enabled} for p in every]}
         return {"sessions": open_paths()}
 
     @app.get(f"{PREFIX}/_meta/references/dimensions")
     @answering
     def dimensions() -> Any:
+        if state.broken_dimensions:
+            return broken(state.broken_dimensions, {"data": []})
         items = [
             {"name": name, "description": f"Conviva dimension {name}", "type": "conviva"}
             for name in sorted(records.DIMENSION_READERS)
@@ -155,11 +191,14 @@ def create_app(
         args = request.args.to_dict(flat=False)
         start, end = time_range(args, state.now_ms, default_ms=3 * HOUR_MS, allow_days=False)
         limit = read_limit(args, default=50, maximum=state.max_limit, cap=False)
+        if how := state.broken_window(start, end):
+            return broken(how, {"data": []})
         keep = session_filter(args, state.saved_filters)
         found = state.matching(kind, start, end, keep)
-        if len(found) > limit:
-            chooser = random.Random(datagen.stable_int(state.seed, kind, start, end, limit))
-            found = chooser.sample(found, limit)
+        most = min(limit, state.answer_cap or limit)  # the answer_cap switch: a silent cut
+        if len(found) > most:
+            chooser = random.Random(datagen.stable_int(state.seed, kind, start, end, most))
+            found = chooser.sample(found, most)
         if state.max_response_sessions is not None and len(found) > state.max_response_sessions:
             raise QueryError(413, "Response too large: narrow the time range or lower the limit")
         found.sort(key=lambda pair: pair[0].start_ms)
@@ -192,6 +231,8 @@ def create_app(
     @answering
     def viewer() -> Any:
         key, value, ip, start, end, args = viewer_query()
+        if how := state.broken_viewers.get(value):
+            return broken(how, {"data": []})
         limit = read_limit(args, default=VIEWER_MAX_SESSIONS, maximum=VIEWER_MAX_SESSIONS, cap=True)
         owner = value if key == "viewer_id" else state.ip_owner(value)
         return {"sessions": state.viewer_sessions(owner, start, end, ip=ip)[:limit]}
@@ -200,6 +241,8 @@ def create_app(
     @answering
     def viewer_summary() -> Any:
         key, value, ip, start, end, _args = viewer_query()
+        if how := state.broken_viewers.get(value):
+            return broken(how, {"_meta": {"queries": {key: value}}})
         owner = value if key == "viewer_id" else state.ip_owner(value)
         sessions = state.viewer_sessions(owner, start, end, ip=ip)
         return {

@@ -19,6 +19,18 @@ DAY_MS = 86_400_000
 
 #: A predicate over a full session record.
 SessionFilter = Callable[[dict[str, Any]], bool]
+#: How a broken answer breaks (the switches ``broken_windows``, ``broken_viewers``,
+#: ``broken_dimensions``): HTTP 503; HTTP 503 with ``Retry-After: 1`` (the service says it is
+#: unavailable for a while); an HTTP 200 JSON body without the documented list (``sessions``,
+#: ``total``, ``dimensions``); an HTTP 200 HTML page (a proxy's).
+BROKEN_ANSWERS = ("503", "unavailable", "wrong_shape", "html")
+#: How the discovery endpoint may answer (``discovery_shape``): the paths the account may use
+#: (the tap's reading); names without paths; every endpoint of the API, each with an ``enabled``
+#: flag (an index that lists what the account does not have too).
+DISCOVERY_SHAPES = ("paths", "names", "index")
+#: Which sessions a time range returns (``range_by``): those overlapping it (the tap's reading),
+#: or those that started in it.
+RANGE_READINGS = ("overlap", "start")
 
 
 @dataclass
@@ -64,7 +76,17 @@ class ConvivaState:
         max_response_sessions: int | None,
         rate_limit: tuple[int, float],
         saved_filters: dict[str, dict[str, list[str]]] | None,
+        answer_cap: int | None = None,
+        range_by: str = "overlap",
+        discovery_shape: str = "paths",
+        busy_viewers: dict[str, int] | None = None,
     ) -> None:
+        if range_by not in RANGE_READINGS:
+            raise ValueError(f"range_by must be one of {RANGE_READINGS}, not {range_by!r}")
+        if discovery_shape not in DISCOVERY_SHAPES:
+            raise ValueError(
+                f"discovery_shape must be one of {DISCOVERY_SHAPES}, not {discovery_shape!r}"
+            )
         self.seed = seed
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         self.client_id = client_id
@@ -79,6 +101,22 @@ class ConvivaState:
             if saved_filters is not None
             else {"9876543210": {"device_os": ["Android", "iOS"], "isp": ["Comcast"]}}
         )
+        # The other plausible answers of the real API (tests flip these between syncs):
+        #: Sample answers silently hold at most this many sessions, whatever the limit asked.
+        self.answer_cap = answer_cap
+        #: Which sessions a time range returns: "overlap" or "start" (RANGE_READINGS).
+        self.range_by = range_by
+        #: How the discovery endpoint answers (DISCOVERY_SHAPES).
+        self.discovery_shape = discovery_shape
+        #: Viewers with this many sessions a day (others have 0 to 3).
+        self.busy_viewers = dict(busy_viewers or {})
+        #: Sample requests whose range holds one of these instants (epoch ms) answer broken
+        #: (BROKEN_ANSWERS), retries included, until the entry is removed.
+        self.broken_windows: dict[int, str] = {}
+        #: Viewer requests (sessions and summary) for these viewer ids or IPs answer broken.
+        self.broken_viewers: dict[str, str] = {}
+        #: The dimensions endpoint answers broken (one of BROKEN_ANSWERS) while set.
+        self.broken_dimensions: str | None = None
         self._encoded = lru_cache(maxsize=16_384)(self._encode)
         self.traffic = {
             kind: Traffic(
@@ -101,10 +139,13 @@ class ConvivaState:
     def matching(
         self, kind: str, start_ms: int, end_ms: int, keep: SessionFilter | None = None
     ) -> list[tuple[Skeleton, dict[str, Any] | None]]:
-        """Ended sessions overlapping ``[start_ms, end_ms)`` that pass the filter (with the
-        full record when the filter had to build it)."""
+        """Ended sessions overlapping ``[start_ms, end_ms)`` (or starting in it, with
+        ``range_by="start"``) that pass the filter (with the full record when the filter had to
+        build it)."""
         found: list[tuple[Skeleton, dict[str, Any] | None]] = []
-        for skeleton in self.traffic[kind].overlapping(start_ms, end_ms, self.now_ms):
+        traffic = self.traffic[kind]
+        select = traffic.starting if self.range_by == "start" else traffic.overlapping
+        for skeleton in select(start_ms, end_ms, self.now_ms):
             if keep is None:
                 found.append((skeleton, None))
                 continue
@@ -133,6 +174,13 @@ class ConvivaState:
             ids.add((record or self.record(kind, skeleton))["conviva_session_id"])
         return ids
 
+    def broken_window(self, start_ms: int, end_ms: int) -> str | None:
+        """How a sample answer for ``[start_ms, end_ms)`` breaks (None: it does not)."""
+        for instant, how in self.broken_windows.items():
+            if start_ms <= instant < end_ms:
+                return how
+        return None
+
     # Viewer sessions ---------------------------------------------------------------------------
 
     def ip_owner(self, ip: str) -> str:
@@ -147,7 +195,8 @@ class ConvivaState:
         first_day = (start_ms - MINUTE_MS * 60) // DAY_MS
         for day in range(first_day, end_ms // DAY_MS + 1):
             r = datagen.rng(self.seed, "viewer", viewer_id, day)
-            for index in range(r.randrange(0, 4)):
+            count = r.randrange(0, 4)
+            for index in range(self.busy_viewers.get(viewer_id, count)):
                 start = day * DAY_MS + r.randrange(DAY_MS)
                 duration = r.randrange(30_000, 50 * MINUTE_MS)
                 skeleton = Skeleton(day, index, start, start + duration)

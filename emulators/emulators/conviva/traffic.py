@@ -96,6 +96,18 @@ class Traffic:
     def minute(self, minute: int) -> tuple[Skeleton, ...]:
         return self._minute_cache(minute)
 
+    def starting(self, start_ms: int, end_ms: int, ended_by_ms: int) -> list[Skeleton]:
+        """Sessions that started in ``[start_ms, end_ms)`` and had ended by ``ended_by_ms`` (the
+        other plausible reading of a time range: the ``range_by="start"`` switch)."""
+        first = max(self.first_minute, start_ms // MINUTE_MS)
+        last = min(self.end_minute - 1, (end_ms - 1) // MINUTE_MS)
+        return [
+            s
+            for minute in range(first, last + 1)
+            for s in self.minute(minute)
+            if start_ms <= s.start_ms < end_ms and s.end_ms <= ended_by_ms
+        ]
+
     def overlapping(self, start_ms: int, end_ms: int, ended_by_ms: int) -> list[Skeleton]:
         """Sessions that overlap ``[start_ms, end_ms)`` and had ended by ``ended_by_ms``."""
         first = max(self.first_minute, (start_ms - MAX_DURATION_MS) // MINUTE_MS)
