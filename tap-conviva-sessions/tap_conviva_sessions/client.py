@@ -28,6 +28,7 @@ from singer_sdk.streams import RESTStream
 from tap_conviva_sessions.auth import basic_auth
 from tap_conviva_sessions.errors import (
     CredentialsRefusedError,
+    EndpointRefusedError,
     NoAnswerError,
     ResponseTooLargeError,
     RetriesExhaustedError,
@@ -43,6 +44,9 @@ if t.TYPE_CHECKING:
 
 #: The discovery endpoint (relative to api_url): lists the session endpoints the account may use.
 DISCOVERY_PATH = "/sessions"
+#: The endpoint every account with the Sessions API has: a discovery answer that does not name
+#: it is not one the tap can read (every endpoint is then assumed open).
+CONTENT_PATH = "/sessions/content"
 #: Query parameters that carry the time range, named in a 422 message.
 RANGE_PARAMS = (
     "start_date",
@@ -65,6 +69,20 @@ NETWORK_FAILURES = (
     ConnectionResetError,
 )
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
+
+
+def describe_shape(value: t.Any, depth: int = 2) -> str:
+    """A short picture of a JSON document's shape (keys and types, never its values)."""
+    if isinstance(value, dict):
+        if depth == 0:
+            return "{...}"
+        inner = ", ".join(
+            f"{k}: {describe_shape(v, depth - 1)}" for k, v in list(value.items())[:6]
+        )
+        return "{" + inner + (", ..." if len(value) > 6 else "") + "}"
+    if isinstance(value, list):
+        return f"[{describe_shape(value[0], depth)}, ...]" if value else "[]"
+    return type(value).__name__
 
 
 def strings(value: t.Any) -> Iterable[str]:
@@ -146,11 +164,18 @@ class OpenEndpoints:
     #: The listed paths; None when the discovery endpoint could not be read (all assumed open).
     paths: frozenset[str] | None = field(default=None)
 
-    def listed(self, answer: t.Any) -> None:
+    def listed(self, answer: t.Any) -> bool:
         """Keep the paths of a discovery answer (its shape is not published: an endpoint
-        counts as open when its path appears anywhere in it)."""
+        counts as open when its path appears anywhere in it). False, and every endpoint assumed
+        open, when the answer does not name the content endpoint, which every account with the
+        Sessions API has: an answer of a shape the tap cannot read."""
         self.asked = True
-        self.paths = frozenset(urlsplit(s).path.rstrip("/") for s in strings(answer) if "/" in s)
+        paths = frozenset(urlsplit(s).path.rstrip("/") for s in strings(answer) if "/" in s)
+        if not any(p.endswith(CONTENT_PATH) for p in paths):
+            self.paths = None
+            return False
+        self.paths = paths
+        return True
 
     def unknown(self) -> None:
         """The discovery endpoint could not be read: every endpoint is assumed open."""
@@ -174,6 +199,8 @@ class RunResources:
     endpoints: OpenEndpoints
     #: The Tap's public state_writer: the sample streams write STATE after each window.
     state_writer: StateSink
+    #: When the sync started (the day of a viewer summary whose answer does not say).
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -228,6 +255,21 @@ def owed_reason(exc: BaseException) -> str | None:
     return " ".join(str(failure).split())[:300]
 
 
+def service_unavailable(exc: BaseException) -> bool:
+    """Whether a request's last failure was HTTP 503 with a Retry-After: the service says it is
+    unavailable for a while (maintenance, overload), likely for every request, not just this
+    item's. The item is owed and the sync ends (its state saved), rather than spending the retry
+    budget on every item in turn; an item already owed that fails so again is owed again and the
+    sync goes on, so that one item never stops two syncs in a row."""
+    failure = exc.failure if isinstance(exc, RetriesExhaustedError) else exc
+    response = getattr(failure, "response", None)
+    return (
+        response is not None
+        and response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+        and bool(response.headers.get("Retry-After"))
+    )
+
+
 # -- one response decoded once ---------------------------------------------------------------
 
 _DECODED = "_tap_conviva_sessions_body"
@@ -265,6 +307,19 @@ class ConvivaStream(RESTStream[t.Any]):
         """This stream's owed items (kept in its stream-level state entry)."""
         return self.resources.owed.of(self.name, self.get_context_state(None))
 
+    def owe(self, item: dict[str, t.Any], failure: RetriesExhaustedError) -> bool:
+        """Owe ``item`` to the next sync because its request failed for good, or re-raise when
+        the failure is the whole API's (no answer at all, or throttling: the sync ends). True
+        when the sync is to end after saving its state: the service said it is unavailable
+        (:func:`service_unavailable`) and the item was not owed before."""
+        reason = owed_reason(failure)
+        if reason is None:
+            raise failure
+        owed = self.owed_items()
+        before = item in owed.due()
+        owed.owe(item, reason)
+        return service_unavailable(failure) and not before
+
     def log_sync_costs(self) -> None:
         # SDK 0.54 calls this once per stream after the whole sync, every stream's state
         # written: the one public hook at the end of a sync, where the owed items are summed
@@ -292,6 +347,17 @@ class ConvivaStream(RESTStream[t.Any]):
 
     def validate_response(self, response: requests.Response) -> None:
         self.check_answer(response)
+        if problem := self.shape_problem(json_body(response)):
+            raise RetriableAPIError(
+                f"Conviva answered HTTP {response.status_code} on {self.path} with a body that "
+                f"is not the documented shape: {problem}",
+                response,
+            )
+
+    def shape_problem(self, body: t.Any) -> str | None:
+        """What is wrong with the shape of a 200 answer's body (None: nothing). Such an answer
+        is retried, then its item is owed: it is never read as an empty success."""
+        return None
 
     def check_answer(self, response: requests.Response) -> None:
         """Every answer of the API: an error with a message that says what to do, retriable
@@ -306,6 +372,10 @@ class ConvivaStream(RESTStream[t.Any]):
         if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
             raise ResponseTooLargeError(
                 f"Conviva answered HTTP 413 on {self.path}: {api_message(response)}"
+            )
+        if status == HTTPStatus.FORBIDDEN:
+            raise EndpointRefusedError(
+                f"Conviva answered HTTP 403 on {self.path}: {api_message(response)}"
             )
         if status == HTTPStatus.UNPROCESSABLE_ENTITY:
             raise TimeRangeRejectedError(
@@ -444,10 +514,22 @@ class ConvivaStream(RESTStream[t.Any]):
             request = self.build_prepared_request(
                 method="GET", url=self.url_base + DISCOVERY_PATH, headers=self.http_headers
             )
+            # The base class's request_decorator: a stream's own (which may owe its items) is
+            # for its pages, not for the discovery call.
+            ask = ConvivaStream.request_decorator(self, self.send)
             try:
-                endpoints.listed(json_body(self.request_decorator(self.send)(request, None)))
-            except (CredentialsRefusedError, RetriesExhaustedError):
+                answer = json_body(ask(request, None))
+            except CredentialsRefusedError:
                 raise
+            except RetriesExhaustedError as exc:
+                if owed_reason(exc) is None:
+                    raise  # no answer at all, or throttled: the sync ends
+                self.logger.warning(
+                    "Could not read the discovery endpoint (%s); assuming every session "
+                    "endpoint is open",
+                    exc.failure,
+                )
+                endpoints.unknown()
             except FatalAPIError as exc:
                 self.logger.warning(
                     "Could not read the discovery endpoint (%s); assuming every session "
@@ -455,4 +537,13 @@ class ConvivaStream(RESTStream[t.Any]):
                     exc,
                 )
                 endpoints.unknown()
+            else:
+                if not endpoints.listed(answer):
+                    self.logger.warning(
+                        "The discovery endpoint's answer does not name %s in a shape this tap "
+                        "reads (%s); assuming every session endpoint is open (an endpoint the "
+                        "account does not have answers 403, and its stream is skipped)",
+                        CONTENT_PATH,
+                        describe_shape(answer),
+                    )
         return endpoints.is_open(self.discovery_path or str(self.path))

@@ -9,6 +9,11 @@ class CredentialsRefusedError(FatalAPIError):
     """HTTP 401: the client id and secret were refused."""
 
 
+class EndpointRefusedError(FatalAPIError):
+    """HTTP 403 on a session endpoint: the account may not use it (Ad Insights or the
+    Viewer-Module API not enabled). The stream is skipped with a warning, not owed."""
+
+
 class TimeRangeRejectedError(FatalAPIError):
     """HTTP 422: the time range broke a documented limit (3 hours, 31 days)."""
 

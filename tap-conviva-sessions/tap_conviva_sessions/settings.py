@@ -239,8 +239,20 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.IntegerType(minimum=1, maximum=1500),
         default=500,
         title="Page size",
-        description="limit: sessions per request (the guide says up to 500, the endpoint "
-        "page up to 1500)",
+        description="limit: sessions per request. The content endpoint's page allows up to "
+        "1500, the guide up to 500: ad sessions are asked for at most 500, and an answer of 500 "
+        "sessions counts as full (its window is split) whatever the limit",
+    ),
+    th.Property(
+        "lookback_minutes",
+        th.IntegerType(minimum=0, maximum=31 * 24 * 60),
+        default=180,
+        title="Look-back (minutes)",
+        description="Each sync asks again for this many minutes before the bookmark. Conviva "
+        "does not say whether a time range returns the sessions overlapping it or only those "
+        "that started in it; in the second case a session still running at the end of a sync "
+        "is read by the next sync only through the look-back. Sessions read again are updates "
+        "on their key (0: start at the bookmark)",
     ),
     th.Property(
         "dimension_filters",

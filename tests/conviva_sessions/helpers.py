@@ -3,10 +3,13 @@ settings that point the tap at it (import as ``from conviva_sessions.helpers imp
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from testkit import TapOutput, tap_executable
+from testkit import PgTarget, TapOutput, run_cli, tap_executable
 
 from emulators import EmulatorServer
 
@@ -58,3 +61,31 @@ def base_config(server: EmulatorServer, **overrides: Any) -> dict[str, Any]:
 def session_ids(run: TapOutput, stream: str = "content_sessions") -> list[str]:
     """The session ids a run wrote for ``stream``, in order."""
     return [r["conviva_session_id"] for r in run.records[stream]]
+
+
+@dataclass
+class Syncs:
+    """Syncs of the tap's command line run one after the other, each fed the state the one
+    before wrote, each loaded into PostgreSQL (upsert on the streams' keys) as a pipeline would."""
+
+    pg: PgTarget
+    tmp_path: Path
+    state: dict[str, Any] | None = None
+    runs: list[TapOutput] = field(default_factory=list)
+
+    def run(self, config: dict[str, Any], streams: Iterable[str], **options: Any) -> TapOutput:
+        run = run_cli(TAP_EXE, config, self.tmp_path, streams=streams, state=self.state, **options)
+        self.pg.load(run, self.tmp_path)
+        self.state = run.state or self.state
+        self.runs.append(run)
+        return run
+
+
+def iso_ms(moment: datetime) -> str:
+    """A moment as the tap writes windows and bookmarks (``YYYY-MM-DDTHH:MM:SS.mmmZ``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def owed_of(run: TapOutput, stream: str) -> list[dict[str, Any]]:
+    """The stream's owed items in the run's last state ([] when none)."""
+    return list(run.state.get("bookmarks", {}).get(stream, {}).get("owed", []))

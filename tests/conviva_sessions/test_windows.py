@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from tap_conviva_sessions.pagination import SeenSessions, Window, WindowWalk
+from tap_conviva_sessions.client import OpenEndpoints
+from tap_conviva_sessions.pagination import SeenSessions, Window, WindowWalk, full_at
 from tap_conviva_sessions.values import utc_iso
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -82,3 +83,40 @@ def test_timestamps_have_one_shape_so_bookmarks_compare_as_strings() -> None:
         datetime.now().astimezone().tzinfo
     )
     assert utc_iso(eastern) == "2026-11-01T01:30:00.000Z"
+
+
+def test_owed_windows_come_first_and_the_walk_knows_what_is_still_ahead() -> None:
+    owed = [Window(T0 - minutes(600), T0 - minutes(570))]
+    walk = WindowWalk(T0, T0 + minutes(60), minutes(30), owed=owed)
+    it = iter(walk)
+    first = next(it)
+    assert first == owed[0]
+    assert first.part_of == owed[0]
+    assert walk.earliest_ahead() == T0  # the main walk
+    assert walk.split(first)
+    piece = next(it)
+    assert piece.part_of == owed[0]  # a piece of the owed window
+    assert walk.earliest_ahead() == piece.end  # its other half
+    assert next(it).end == owed[0].end
+    main = next(it)
+    assert (main.start, main.part_of) == (T0, None)
+    rest = [main, *it]
+    assert all(a.end == b.start for a, b in itertools.pairwise(rest))
+    assert rest[-1].end == T0 + minutes(60)
+    assert walk.earliest_ahead() == T0 + minutes(60)
+
+
+def test_an_answer_of_the_documented_most_is_full_whatever_the_limit() -> None:
+    assert full_at(1500) == 500  # the guide's most: a silent cap there looks full
+    assert full_at(500) == 500
+    assert full_at(2) == 2
+
+
+def test_a_discovery_answer_that_does_not_name_the_content_endpoint_is_not_read() -> None:
+    endpoints = OpenEndpoints()
+    assert endpoints.listed({"sessions": [{"path": "/insights/3.0/sessions/content"}]})
+    assert endpoints.is_open("/sessions/content")
+    assert not endpoints.is_open("/sessions/ad")
+    for unreadable in ({"sessions": [{"name": "content"}, {"name": "ad"}]}, {}, ["content"]):
+        assert not endpoints.listed(unreadable)
+        assert endpoints.is_open("/sessions/ad")  # assumed open
