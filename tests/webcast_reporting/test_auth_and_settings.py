@@ -118,6 +118,10 @@ def test_login_over_a_dead_network_names_no_url(tmp_path: Path, server: Emulator
             "2 is greater than the maximum of 1 in config['max_concurrent_requests']",
         ),
         ({"api_url": "ftp://x"}, "'ftp://x' does not match '^https?://' in config['api_url']"),
+        (  # it was accepted, and crashed at the first retry (issue 9)
+            {"retry_initial_wait_seconds": -1},
+            "-1 is less than the minimum of 0 in config['retry_initial_wait_seconds']",
+        ),
     ],
 )
 def test_bad_settings_stop_the_tap_before_any_request(

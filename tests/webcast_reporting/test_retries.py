@@ -136,8 +136,9 @@ def test_retry_after_http_date_is_waited_for(tmp_path: Path, server: EmulatorSer
     [
         (Fault("status", path="/login", status=503), "login: HTTP 503"),
         (Fault("drop", path="/login"), "/api/login: could not connect"),
+        (Fault("status", path="/login", status=429), "login: HTTP 429"),
     ],
-    ids=["503", "no-answer"],
+    ids=["503", "no-answer", "429"],
 )
 def test_login_failing_once_is_retried_and_the_sync_succeeds(
     tmp_path: Path, server: EmulatorServer, fault: Fault, failure: str
@@ -152,6 +153,27 @@ def test_login_failing_once_is_retried_and_the_sync_succeeds(
     assert len(run.records["registrants"]) == 12
     assert_no_secret(printed(run), DEFAULT_PASSWORD)
     assert_no_session_id(server, printed(run))
+
+
+def test_a_burst_of_503_at_the_login_is_waited_out(tmp_path: Path, server: EmulatorServer) -> None:
+    """The login gave up after three tries on 5xx before issue 8: it follows the budget now."""
+    server.faults.add(Fault("status", path="/login", status=503, times=5))
+    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT]), tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
+    assert len(server.requests.matching("/login")) == 6
+    assert len(run.records["registrants"]) == 12
+
+
+def test_a_503_burst_on_a_report_is_waited_out(tmp_path: Path, server: EmulatorServer) -> None:
+    """webcasts.com answers bursts of 503 (five in a row ended the run before issue 8)."""
+    server.faults.add(Fault("status", path="/report/", status=503, times=5))
+    cfg = config(server.url, event_ids=[EVENT], retry_initial_wait_seconds=0.05)
+    run = seen(run_cli(TAP, cfg, tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
+    assert len(server.requests.matching("/report/")) == 6
+    assert len(run.records["registrants"]) == 12
+    assert len(run.log_lines("event_reports: try")) == 5
+    assert not run.state["bookmarks"]["event_reports"].get("owed")
 
 
 def test_refused_login_is_never_retried(tmp_path: Path, server: EmulatorServer) -> None:
