@@ -21,13 +21,19 @@ def server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture(autouse=True)
 def _fresh(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Faults, recorded requests, scripted codes and quotas from one test never reach the next;
+    """Faults, recorded requests, scripted codes, broken reports, renamed parameters and quotas
+    from one test never reach the next;
     and nothing a test's tap run printed holds the password."""
     before = len(SECRETS_SEEN)
     if "server" in request.fixturenames:
         srv: EmulatorServer = request.getfixturevalue("server")
         srv.reset()
         srv.state.scripted.clear()
+        srv.state.mend_reports()
+        srv.state.parameter_names.clear()
+        srv.state.report_path, srv.state.expired_report_path = "report", "expiredreport"
+        srv.state.event_element = "event_info"
+        srv.state.csv_sessions = True
         srv.state.quotas.__init__(  # type: ignore[misc]
             srv.state.quotas.per_hour, srv.state.quotas.expired_per_hour
         )

@@ -8,9 +8,16 @@ Options: ``seed``, ``size`` (registrants of each generated event), ``events`` (g
 ``expired_events`` (how many of them are expired), ``samples`` (serve the page's sample events
 123456 (XML, broken attribute included) and 20786 (JSON, broken row included)), ``username``,
 ``password``, ``session_lifetime`` (s, default two hours), ``max_reports_per_hour``,
-``max_expired_reports_per_hour``, ``now`` (a frozen clock: epoch seconds or ISO 8601).
-Tests switch ``app.extensions["emulator_state"]``
-(:class:`WebcastsState`): ``answer_code``, ``advance``, ``expire_sessions``.
+``max_expired_reports_per_hour``, ``now`` (a frozen clock: epoch seconds or ISO 8601), and the
+other plausible answers to the tap's assumed names: ``parameter_names`` (``{"tz": "timezone"}``:
+the report call knows the parameter by another name, so the tap's is ignored), ``report_path``,
+``expired_report_path`` (a path the tap does not use: its own is answered 404),
+``event_element`` (the event list's element name) and ``csv_sessions`` (False: a CSV report
+without the assumed ``sessions`` column).
+Tests switch ``app.extensions["emulator_state"]`` (:class:`WebcastsState`, the same names as
+attributes): ``answer_code``, ``break_report`` / ``mend_reports`` (an answer that is not the
+report's shape, vendor XML broken by hand, unexpected values, a report on one line...),
+``advance``, ``expire_sessions``.
 """
 
 from __future__ import annotations
@@ -43,6 +50,11 @@ def create_app(
     max_reports_per_hour: int = 1000,
     max_expired_reports_per_hour: int = 50,
     now: str | float | None = None,
+    parameter_names: dict[str, str] | None = None,
+    report_path: str = "report",
+    expired_report_path: str = "expiredreport",
+    event_element: str = "event_info",
+    csv_sessions: bool = True,
 ) -> Flask:
     app = Flask("emulators.webcasts")
     state = WebcastsState(
@@ -52,6 +64,11 @@ def create_app(
         password=password,
         session_lifetime=session_lifetime,
         frozen_at=None if now is None else epoch_seconds(now),
+        parameter_names=dict(parameter_names or {}),
+        report_path=report_path,
+        expired_report_path=expired_report_path,
+        event_element=event_element,
+        csv_sessions=csv_sessions,
     )
     app.extensions["emulator_state"] = state
     register_routes(app, state)

@@ -4,6 +4,7 @@ returnCode, like the API."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
@@ -26,6 +27,15 @@ from emulators.webcasts.report_request import BadParametersError, ReportRequest
 from emulators.webcasts.state import WebcastsState
 
 TIMEZONES = frozenset(available_timezones() | {"GMT"})
+NOT_FOUND = (
+    "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n"
+    "<body><h1>Not Found</h1></body></html>\n"
+)
+# What a proxy in front of the API answers while the service behind it restarts (HTTP 200).
+PROXY_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>Service Temporarily Unavailable</title></head>\n"
+    "<body><h1>Service Temporarily Unavailable</h1><p>Please try again later.</p></body></html>\n"
+)
 Renderer = Callable[[DataSet, Event, ReportRequest, float], Iterator[str]]
 RENDERERS: dict[str, Renderer] = {"xml": render_xml, "json": render_json, "csv": render_csv}
 METHODS = ["GET", "POST"]
@@ -43,6 +53,21 @@ def _fail(code: int, fmt: str = "xml") -> Response:
 
 def _xml(body: str) -> Response:
     return Response(body, status=200, content_type=codes.CONTENT_TYPES["xml"])
+
+
+def _error_without_code(fmt: str) -> tuple[str, int, dict[str, str]]:
+    """A failure answer that carries no returnCode (what the page documents for none of them)."""
+    message = codes.MESSAGES[50]
+    if fmt == "json":
+        body = json.dumps({"api_version": "2.0", "error": message})
+    elif fmt == "csv":
+        body = f"error,description\r\n,{message}\r\n"
+    else:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<convey_api version="2.0">'
+            f"\n<result>\n<error>{escape(message)}</error>\n</result>\n</convey_api>\n"
+        )
+    return body, 200, {"Content-Type": codes.CONTENT_TYPES.get(fmt, codes.CONTENT_TYPES["xml"])}
 
 
 def register_routes(app: Flask, state: WebcastsState) -> None:
@@ -117,12 +142,12 @@ def register_routes(app: Flask, state: WebcastsState) -> None:
                 else ""
             )
             rows.append(
-                f"<event_info cost_center={quoteattr(event.cost_center)} "
+                f"<{state.event_element} cost_center={quoteattr(event.cost_center)} "
                 f'event_expiry="{expiry}" id="{event.id}" '
                 f'is_expired="{str(event.is_expired).lower()}" folder_id="{event.folder_id}" '
                 f'latest_registration="{int(event.latest_registration * 1000)}" '
                 f'latest_session="{int(event.latest_session * 1000)}" '
-                f'sched_end="" sched_start="">{escape(event.title)}</event_info>\n'
+                f'sched_end="" sched_start="">{escape(event.title)}</{state.event_element}>\n'
             )
         return _xml(
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -131,26 +156,32 @@ def register_routes(app: Flask, state: WebcastsState) -> None:
             + "</result>\n</convey_api>\n"
         )
 
-    @app.route("/api/reporting/report", methods=METHODS)
-    @app.route("/api/reporting/report/<fmt>", methods=METHODS)
-    def report(fmt: str = "xml") -> Response:
-        return _report(fmt, expired=False)
-
-    @app.route("/api/reporting/expiredreport", methods=METHODS)
-    @app.route("/api/reporting/expiredreport/<fmt>", methods=METHODS)
-    def expired_report(fmt: str = "xml") -> Response:
-        return _report(fmt, expired=True)
+    @app.route("/api/reporting/<name>", methods=METHODS)
+    @app.route("/api/reporting/<name>/<fmt>", methods=METHODS)
+    def report(name: str, fmt: str = "xml") -> Response:
+        # The report paths are a state attribute (report_path, expired_report_path): a test can
+        # make the tap's assumed path an unknown one, answered 404 as a web server would.
+        if name == state.report_path:
+            return _report(fmt, expired=False)
+        if name == state.expired_report_path:
+            return _report(fmt, expired=True)
+        return Response(NOT_FOUND, status=404, content_type="text/html")
 
     def _report(fmt: str, expired: bool) -> Response:
         if fmt not in RENDERERS:
             return _fail(74)
-        args = _args()
+        args = _named(_args())
         event_id = args.get("ei", "")
         refused = guard(fmt, event_id)
         if refused is not None:
             return refused
+        broken = state.breakage(event_id)
+        if broken == "html":
+            return Response(PROXY_PAGE, status=200, content_type="text/html")
+        if broken == "error_without_code":
+            return Response(*_error_without_code(fmt))
         try:
-            req = ReportRequest.parse(args, TIMEZONES)
+            req = ReportRequest.parse(args, TIMEZONES, variant=broken)
         except BadParametersError:
             return _fail(72, fmt)
         if args.get("ei") == SAMPLE_JSON_EVENT and state.data.samples and not expired:
@@ -163,9 +194,27 @@ def register_routes(app: Flask, state: WebcastsState) -> None:
         if event.id == SAMPLE_XML_EVENT and fmt == "xml":
             return _admitted(fmt, expired, event_id, lambda: iter([sample_xml().decode()]))
         now = state.now()
-        return _admitted(
-            fmt, expired, event_id, lambda: RENDERERS[fmt](state.data, event, req, now)
-        )
+
+        def body() -> Iterator[str]:
+            if fmt == "csv" and not state.csv_sessions:
+                parts = render_csv(state.data, event, req, now, sessions_column=False)
+            else:
+                parts = RENDERERS[fmt](state.data, event, req, now)
+            if broken != "one_line":
+                return parts
+            return (part.replace("\r\n", " ").replace("\n", " ") for part in parts)
+
+        return _admitted(fmt, expired, event_id, body)
+
+    def _named(args: dict[str, str]) -> dict[str, str]:
+        """The report's parameters under the names the tap assumed: a parameter the API knows
+        by another name (state.parameter_names) is not understood, so it is left out."""
+        named = dict(args)
+        for assumed, actual in state.parameter_names.items():
+            named.pop(assumed, None)
+            if actual in args:
+                named[assumed] = args[actual]
+        return named
 
     def _admitted(
         fmt: str, expired: bool, event_id: str, body: Callable[[], Iterator[str]]

@@ -27,18 +27,40 @@ from emulators.webcasts.report_request import ReportRequest
 BATCH = 200
 
 
-def _sessions(v: Viewer, req: ReportRequest) -> list[list[object]]:
+UNEXPECTED = "N/A"  # what "unexpected_values" writes where a time, count or duration goes
+
+
+def _sessions(v: Viewer, req: ReportRequest, odd: bool = False) -> list[list[object]]:
     tz = req.tz
     return [
-        [s.type, local_time(s.start, tz), local_time(s.end, tz), s.duration_ms, s.media]
+        [
+            s.type,
+            local_time(s.start, tz),
+            local_time(s.end, tz),
+            UNEXPECTED if odd else s.duration_ms,
+            s.media,
+        ]
         for s in v.sessions
     ]
+
+
+def _row(event: Event, viewer: Viewer, req: ReportRequest, odd: bool) -> list[str]:
+    """One viewer's cells; with ``odd``, a registration date, a count and a duration the tap's
+    parsers do not expect."""
+    row = flat_values(event, viewer, req.tz)
+    if odd:
+        headers = flat_headers(event)
+        row[3] = "TBD"
+        row[headers.index("Live Sessions")] = UNEXPECTED
+        row[headers.index("Live Duration")] = UNEXPECTED
+    return row
 
 
 def render_json(data: DataSet, event: Event, req: ReportRequest, now: float) -> Iterator[str]:
     tz = req.tz
     a = data.analytics(event)
     duration = int((event.live_end or 0) - (event.live_start or 0)) * 1000
+    odd = req.variant == "unexpected_values"
     head = {
         "currentTimeZone": display_name(req.timezone),
         "api_version": "2.0",
@@ -48,7 +70,7 @@ def render_json(data: DataSet, event: Event, req: ReportRequest, now: float) -> 
             "event_creation_date": local_time(event.created, tz),
             "event_od_last_published_time": local_time(event.od_first_published, tz),
             "event_od_expiration_time": local_time(event.od_expiration, tz),
-            "event_duration": hhmmss(max(duration, 0)),
+            "event_duration": UNEXPECTED if odd else hhmmss(max(duration, 0)),
             "event_live_start_time": local_time(event.live_start, tz),
             "event_title": event.title,
             "event_analytics": {
@@ -87,13 +109,20 @@ def render_json(data: DataSet, event: Event, req: ReportRequest, now: float) -> 
         },
         "data_headers": [*flat_headers(event), "sessions"],
     }
+    if req.variant == "no_timezone":
+        del head["currentTimeZone"]
+    if req.variant == "no_viewers":
+        yield json.dumps(head) + "\n"
+        return
     yield json.dumps(head)[:-1] + ',\n"data_rows":[\n'
     separator = ""
     batch: list[str] = []
+    first = True
     for viewer in data.viewers(event):
         if not req.keeps(viewer):
             continue
-        row = [*flat_values(event, viewer, tz), _sessions(viewer, req)]
+        row = [*_row(event, viewer, req, odd and first), _sessions(viewer, req, odd and first)]
+        first = False
         batch.append(separator + json.dumps(row))
         separator = ",\n"
         if len(batch) >= BATCH:
@@ -103,17 +132,22 @@ def render_json(data: DataSet, event: Event, req: ReportRequest, now: float) -> 
     yield "\n]\n}\n"
 
 
-def render_csv(data: DataSet, event: Event, req: ReportRequest, now: float) -> Iterator[str]:
-    tz = req.tz
+def render_csv(
+    data: DataSet, event: Event, req: ReportRequest, now: float, *, sessions_column: bool = True
+) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*flat_headers(event), "sessions"])
+    writer.writerow([*flat_headers(event), *(["sessions"] if sessions_column else [])])
     count = 0
+    odd = req.variant == "unexpected_values"
     for viewer in data.viewers(event):
         if not req.keeps(viewer):
             continue
-        sessions = "|".join(";".join(str(c) for c in s) for s in _sessions(viewer, req))
-        writer.writerow([*flat_values(event, viewer, tz), sessions])
+        first = odd and count == 0
+        sessions = "|".join(";".join(str(c) for c in s) for s in _sessions(viewer, req, first))
+        writer.writerow(
+            [*_row(event, viewer, req, first), *([sessions] if sessions_column else [])]
+        )
         count += 1
         if count % BATCH == 0:
             yield out.getvalue()

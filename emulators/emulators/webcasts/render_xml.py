@@ -11,6 +11,13 @@ from emulators.webcasts.formatting import display_name, local_time
 from emulators.webcasts.model import Event, Viewer
 from emulators.webcasts.report_request import ReportRequest
 
+#: What "unexpected_values" writes where the page shows a time, a count or a duration.
+UNEXPECTED = "N/A"
+#: Free text as a vendor writes it by hand: a bare '&' and a bare '<' (repairable), and a '<'
+#: before a letter (no repair can tell it from a tag).
+BARE_TEXT = "AT&T R&D < 5 people"
+UNREPAIRABLE_TEXT = "Smith<Jones & Co"
+
 
 def _on_off(value: bool) -> str:
     return "on" if value else "off"
@@ -19,8 +26,14 @@ def _on_off(value: bool) -> str:
 def render(data: DataSet, event: Event, req: ReportRequest, now: float) -> Iterator[str]:
     tz = req.tz
     a = data.analytics(event)
+
+    def odd(value: object) -> str:
+        """A value as the page writes it, or one the tap's parsers do not expect."""
+        return UNEXPECTED if req.variant == "unexpected_values" else str(value)
+
     yield '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<convey_api version="2.0">\n'
-    yield f"<currentTimeZone>{escape(display_name(req.timezone))}</currentTimeZone>\n"
+    if req.variant != "no_timezone":
+        yield f"<currentTimeZone>{escape(display_name(req.timezone))}</currentTimeZone>\n"
     yield f"<currentDateTime>{local_time(now, tz)}</currentDateTime>\n"
     yield "<result>\n<returnCode>1</returnCode>\n"
     yield "<report_type>Audience Details Report</report_type>\n"
@@ -54,13 +67,13 @@ def render(data: DataSet, event: Event, req: ReportRequest, now: float) -> Itera
         f"<eventid>{event.id}</eventid>\n<eventtitle>{escape(event.title)}</eventtitle>\n"
         f"<costcenter>{escape(event.cost_center)}</costcenter>\n"
         f"<event_create_time>{local_time(event.created, tz)}</event_create_time>\n"
-        f"<live_start_time>{local_time(event.live_start, tz)}</live_start_time>\n"
+        f"<live_start_time>{odd(local_time(event.live_start, tz))}</live_start_time>\n"
         f"<live_end_time>{local_time(event.live_end, tz)}</live_end_time>\n"
         "<od_first_published_time>"
         f"{local_time(event.od_first_published, tz)}</od_first_published_time>\n"
         f"<od_expiration_time>{local_time(event.od_expiration, tz)}</od_expiration_time>\n"
         "<event_analytics>\n"
-        f"<total_sessions>{a.total_sessions}</total_sessions>\n"
+        f"<total_sessions>{odd(a.total_sessions)}</total_sessions>\n"
         f"<total_registrants>{a.total_registrants}</total_registrants>\n"
         f"<no_shows>{a.no_shows}</no_shows>\n"
         f"<total_conversion_rate>{a.total_conversion_rate}</total_conversion_rate>\n"
@@ -88,11 +101,17 @@ def render(data: DataSet, event: Event, req: ReportRequest, now: float) -> Itera
         for q in survey.questions:
             yield f"<sq id={quoteattr(q.id)} type={quoteattr(q.type)}>{escape(q.label)}</sq>\n"
         yield "</survey>\n"
-    yield "</surveys>\n<viewers>\n"
+    yield "</surveys>\n"
+    if req.variant == "no_viewers":
+        yield "</report_data>\n</result>\n</convey_api>\n"
+        return
+    yield "<viewers>\n"
     batch: list[str] = []
+    first = True
     for viewer in data.viewers(event):
         if req.keeps(viewer):
-            batch.append(_viewer(viewer, req))
+            batch.append(_viewer(viewer, req, req.variant if first else None))
+            first = False
             if len(batch) >= 200:
                 yield "".join(batch)
                 batch.clear()
@@ -100,24 +119,43 @@ def render(data: DataSet, event: Event, req: ReportRequest, now: float) -> Itera
     yield "</viewers>\n</report_data>\n</result>\n</convey_api>\n"
 
 
-def _viewer(v: Viewer, req: ReportRequest) -> str:
+def _answer(question_id: str, value: str, variant: str | None) -> str:
+    """One registration answer; the first viewer's company or email broken as ``variant`` asks
+    (free text written by hand: a bare '&' and '<', a tag that lost its '>', or a '<' before
+    a letter that no repair settles)."""
+    if question_id == "company" and variant == "unescaped":
+        return f"<ra id={quoteattr(question_id)}>{BARE_TEXT}</ra>\n"
+    if question_id == "company" and variant == "unrepairable":
+        return f"<ra id={quoteattr(question_id)}>{UNREPAIRABLE_TEXT}</ra>\n"
+    if question_id == "email" and variant == "missing_gt":
+        return f"<ra id={quoteattr(question_id)}{escape(value)}</ra>\n"
+    return f"<ra id={quoteattr(question_id)}>{escape(value)}</ra>\n"
+
+
+def _viewer(v: Viewer, req: ReportRequest, variant: str | None = None) -> str:
     tz = req.tz
+    registered = local_time(v.registration_date, tz)
     parts = [
         "<viewer>\n",
-        f"<registration_date>{local_time(v.registration_date, tz)}</registration_date>\n",
+        f"<registration_date>{UNEXPECTED if variant == 'unexpected_values' else registered}"
+        "</registration_date>\n",
         "<registration_answers>\n",
     ]
-    parts += [f"<ra id={quoteattr(q)}>{escape(value)}</ra>\n" for q, value in v.answers]
+    answers = dict(v.answers)
+    if variant in ("unescaped", "unrepairable") and "company" not in answers:
+        answers["company"] = ""
+    parts += [_answer(q, value, variant) for q, value in answers.items()]
     parts.append("</registration_answers>\n")
     if v.sessions:
         parts.append("<sessions>\n")
         for s in v.sessions:
             media = f"<media>{escape(s.media)}</media>" if s.media else "<media/>"
+            duration = UNEXPECTED if variant == "unexpected_values" else s.duration_ms
             parts.append(
                 f"<session>\n<type>{s.type}</type>\n"
                 f"<start_time>{local_time(s.start, tz)}</start_time>\n"
                 f"<end_time>{local_time(s.end, tz)}</end_time>\n"
-                f"<duration>{s.duration_ms}</duration>\n{media}\n</session>\n"
+                f"<duration>{duration}</duration>\n{media}\n</session>\n"
             )
         parts.append("</sessions>\n")
     if v.qa:

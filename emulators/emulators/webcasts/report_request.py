@@ -37,9 +37,13 @@ class ReportRequest:
     end: float | None
     switches: dict[str, bool]
     lists: dict[str, tuple[str, ...]]
+    #: A breakage to render (WebcastsState.break_report), None for a whole report.
+    variant: str | None = None
 
     @classmethod
-    def parse(cls, args: dict[str, str], timezones: frozenset[str]) -> ReportRequest:
+    def parse(
+        cls, args: dict[str, str], timezones: frozenset[str], variant: str | None = None
+    ) -> ReportRequest:
         event_id = args.get("ei", "")
         if not event_id.isdigit():
             raise BadParametersError("ei")
@@ -61,7 +65,7 @@ class ReportRequest:
             end = _day(args.get("end"), tz, time(23, 59, 59))
         except ValueError as exc:
             raise BadParametersError("start/end") from exc
-        return cls(event_id, tz_name, start, end, switches, lists)
+        return cls(event_id, tz_name, start, end, switches, lists, variant)
 
     @property
     def tz(self) -> ZoneInfo:
