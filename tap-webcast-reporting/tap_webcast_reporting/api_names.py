@@ -51,6 +51,9 @@ LIST_FILTERS: dict[str, str] = {
     "exclude_domains": "excl_domain",
     "include_domains": "inclu_domain",
 }
+# The name a report states a filter under where it is not the parameter's (the JSON sample's
+# filters object and the XML's email_domain_include_filter say incl_domain).
+STATED_FILTERS: dict[str, str] = {"inclu_domain": "incl_domain"}
 
 # Query parameters whose values never reach a log line, an error or a record.
 SECRET_PARAMETERS = frozenset({PASSWORD, SESSION_ID, "currentpassword", "newpassword"})

@@ -5,7 +5,8 @@ The session is renewed before it is two hours old (with a margin), and once more
 call answers returnCode 11. The login has no retry of its own: it runs inside the request that
 needs it (the streams apply the authenticator to each try), so the retry contract of client.py
 covers it: a network failure propagates as it is, an HTTP 429/5xx, a returnCode 50/60 or an
-answer that is not XML is a RetriableAPIError, a refused login a LoginError (never retried).
+answer that is not XML is retried (LoginUnavailableError, ServiceUnavailableError: failures of
+the whole API, for which no event is owed), a refused login a LoginError (never retried).
 The password travels in the query string: no message here holds the URL."""
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import time
 import requests
 from lxml import etree
 from singer_sdk.authenticators import APIAuthenticatorBase
-from singer_sdk.exceptions import RetriableAPIError
 
 from tap_webcast_reporting import api_names as names
-from tap_webcast_reporting.errors import LoginError, ServiceUnavailableError
+from tap_webcast_reporting.errors import (
+    LoginError,
+    LoginUnavailableError,
+    ServiceUnavailableError,
+)
 from tap_webcast_reporting.parsing import safe_xml_parser
 from tap_webcast_reporting.return_codes import RETRIABLE, SUCCESS, describe
 
@@ -80,13 +84,15 @@ class WebcastsSession(APIAuthenticatorBase):
         response = requests.get(self.login_url, params=params, timeout=self.timeout)
         status = f"HTTP {response.status_code} {response.reason}"
         if response.status_code == 429 or response.status_code >= 500:
-            raise RetriableAPIError(f"login: {status}", response)
+            raise LoginUnavailableError(f"login: {status}", response)
         if response.status_code >= 400:
             raise LoginError(f"login: {status}")
         try:
             root = etree.fromstring(response.content, safe_xml_parser())
         except etree.XMLSyntaxError:
-            raise RetriableAPIError(f"login: the answer is not XML ({status})", response) from None
+            raise LoginUnavailableError(
+                f"login: the answer is not XML ({status})", response
+            ) from None
         code_text = (root.findtext("result/returnCode") or "").strip()
         code = int(code_text) if code_text.isdigit() else 0
         if code in RETRIABLE:

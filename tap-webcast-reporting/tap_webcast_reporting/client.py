@@ -26,9 +26,12 @@ from tap_webcast_reporting import api_names as names
 from tap_webcast_reporting.auth import WebcastsSession
 from tap_webcast_reporting.errors import (
     InvalidSessionError,
+    LoginUnavailableError,
     NoAnswerError,
     RetriesExhaustedError,
     RetryAtOnceError,
+    ServiceUnavailableError,
+    UnexpectedAnswerError,
 )
 from tap_webcast_reporting.owed import OwedItems, OwedLedger
 from tap_webcast_reporting.parsing import safe_xml_parser
@@ -117,6 +120,12 @@ class TimezoneCheck:
             )
 
 
+class StateSink(t.Protocol):
+    """What the Tap's public ``state_writer`` offers (its class is private to the SDK)."""
+
+    def write_state(self, state: t.Any) -> None: ...
+
+
 @dataclass
 class RunResources:
     """What one run of the tap shares across its streams: made once by the Tap
@@ -125,6 +134,8 @@ class RunResources:
     pacer: RequestPacer
     #: The owed items of every stream, and the summary at the end of the sync.
     owed: OwedLedger
+    #: The Tap's state_writer: event_reports writes a STATE after each event's report.
+    state_writer: StateSink
     session: WebcastsSession  # the login's session id and user id
     quota: ReportQuota  # the hourly report quotas, counted before asking
     spool: ReportSpool  # one report's records, for the report streams to read back
@@ -344,6 +355,10 @@ class WebcastsStream(RESTStream[t.Any]):
         )
 
 
+#: The elements around a list's items (what the page's answers hold besides them).
+WRAPPERS = frozenset({"convey_api", "result", "returnCode", "currentDateTime", "currentTimeZone"})
+
+
 class XmlListStream(WebcastsStream):
     """A small XML answer (time zones, event list) parsed whole with the safe parser."""
 
@@ -352,12 +367,21 @@ class XmlListStream(WebcastsStream):
     def validate_response(self, response: requests.Response) -> None:
         super().validate_response(response)
         try:
-            decoded(response, parse_xml)
+            root = decoded(response, parse_xml)
         except etree.XMLSyntaxError as exc:
             # A cut or garbled answer: asking again costs no report quota.
             raise RetriableAPIError(
                 f"{self.what(self.context)}: the answer is not well-formed XML ({exc.msg})"
             ) from None
+        # No item, but elements the tap does not know: the items go by another name than the
+        # one assumed (or this is not the list): an empty list would lose them all, silently.
+        if next(root.iter(self.record_element), None) is None:
+            unknown = sorted({str(e.tag) for e in root.iter() if e.tag not in WRAPPERS})
+            if unknown:
+                raise UnexpectedAnswerError(
+                    f"{self.what(self.context)}: the answer holds no <{self.record_element}> but "
+                    f"<{'>, <'.join(unknown[:5])}>: not the documented shape"
+                )
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         root = decoded(response, parse_xml)
@@ -378,6 +402,10 @@ def owed_reason(exc: BaseException) -> str | None:
     ends, as the retry contract says; an item is owed only for answers about that item."""
     failure = exc.failure if isinstance(exc, RetriesExhaustedError) else exc
     if failure is None or isinstance(failure, NoAnswerError):
+        return None
+    # This tap: the reporting service unavailable (returnCode 50/60) and a login that cannot be
+    # made are the whole API's failures too.
+    if isinstance(failure, ServiceUnavailableError | LoginUnavailableError):
         return None
     response = getattr(failure, "response", None)
     if response is not None and response.status_code == 429:

@@ -38,7 +38,25 @@ class BrokenReportError(RetriableAPIError):
 
 
 class UnreadableReportError(WebcastsAPIError):
-    """A report broken in a way no repair settles: the event is skipped with an error."""
+    """A report broken in a way no repair settles, or whose times cannot be converted without
+    a guess: asking again would give the same answer, so the event is owed at once."""
+
+
+class UnexpectedAnswerError(RetriableAPIError):
+    """A well-formed answer that is not the documented shape (no returnCode, an HTML page, a
+    report without its viewers or rows, an event list without events but with other elements):
+    asked again within the retry budget; then the event is owed (a report) or the sync ends
+    (a list), never an empty success."""
+
+
+class LoginUnavailableError(RetriableAPIError):
+    """The login could not be made now (429, 5xx, an answer that is not the login's XML):
+    retried; a failure of the whole API, so no event is owed for it."""
+
+
+class ReportParametersError(WebcastsAPIError):
+    """The report says it applied other filters or another date range than the tap asked for:
+    the API does not know a parameter by the name the tap assumed. The sync stops."""
 
 
 class NoAnswerError(RetriableAPIError):

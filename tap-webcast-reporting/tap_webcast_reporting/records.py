@@ -75,6 +75,8 @@ class ReportRecords:
         registrant["referrer"] = viewer.referrer
         registrant.update(viewer.totals or self._totals(viewer))
         registrant["unmapped_values"] = [str(x) for x in viewer.unmapped_values] or None
+        if viewer.unparsed:
+            registrant["unparsed_values"] = viewer.unparsed
         yield "registrants", registrant
         for n, s in enumerate(viewer.sessions, 1):
             yield "viewing_sessions", {"event_id": e, "email": email, "session_number": n, **s}
@@ -92,16 +94,24 @@ class ReportRecords:
 
     @staticmethod
     def _totals(viewer: ParsedViewer) -> dict[str, Any]:
-        """Session counts and durations from the sessions (the XML report has no totals)."""
+        """Session counts and durations from the sessions (the XML report has no totals). A
+        duration the tap could not read makes its sums unknown (null), never smaller."""
         totals: dict[str, Any] = {}
         for kind in SESSION_TOTALS.values():
             totals[f"{kind}_sessions"] = 0
             totals[f"{kind}_duration"] = 0
+        unknown: set[str] = set()  # the kinds whose duration sums are unknown
         for s in viewer.sessions:
             short = SESSION_TOTALS.get(s["type"] or "")
+            if "duration" in s.get("unparsed_values", {}):
+                unknown.add(short or "")
             if short:
                 totals[f"{short}_sessions"] += 1
                 totals[f"{short}_duration"] += int(s["duration"] or 0)
         totals["total_sessions"] = len(viewer.sessions)
         totals["total_duration"] = sum(int(s["duration"] or 0) for s in viewer.sessions)
+        if unknown:
+            totals["total_duration"] = None
+            for kind in unknown - {""}:
+                totals[f"{kind}_duration"] = None
         return totals

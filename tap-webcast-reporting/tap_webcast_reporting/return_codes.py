@@ -16,6 +16,7 @@ from tap_webcast_reporting.errors import (
 
 SUCCESS = 1
 INVALID_SESSION = 11
+INVALID_DATA = 51  # "there was invalid data in the report": this event's report, owed
 PER_EVENT_LIMIT = 61  # "the maximum number of reports ... for an event"
 MEANINGS: dict[int, str] = {
     0: "general error",

@@ -10,6 +10,12 @@ from tap_webcast_reporting.parsing.model import ANALYTICS_COUNTS, STANDARD_QUEST
 Time = th.DateTimeType
 EVENT_ID = th.Property("event_id", th.StringType, required=True, description="Webcast event id")
 EMAIL = th.Property("email", th.StringType, required=True, description="The registrant's email")
+UNPARSED = th.Property(
+    "unparsed_values",
+    th.ObjectType(additional_properties=th.StringType),
+    description="Values the tap could not read, as the API wrote them, by field name (each "
+    "such field is null); absent when every value was read",
+)
 
 TIMEZONES = th.PropertiesList(
     th.Property(
@@ -33,6 +39,7 @@ EVENTS = th.PropertiesList(
         Time,
         description="The later of latest_registration and latest_session (added by the tap)",
     ),
+    UNPARSED,
 ).to_dict()
 
 ANALYTICS = [th.Property(name, th.IntegerType) for name in ANALYTICS_COUNTS] + [
@@ -80,6 +87,7 @@ EVENT_REPORTS = th.PropertiesList(
     th.Property("api_version", th.StringType),
     th.Property("registrant_count", th.IntegerType, description="Registrants read from the report"),
     th.Property("latest_activity", Time, description="Bookmark: the event list's latest activity"),
+    UNPARSED,
 ).to_dict()
 
 REGISTRATION_QUESTIONS = th.PropertiesList(
@@ -137,8 +145,10 @@ REGISTRANTS = th.PropertiesList(
     th.Property(
         "unmapped_values",
         th.ArrayType(th.StringType),
-        description="Cells of a row whose cell count differs from its header",
+        description="Cells of a row whose cell count differs from its header, whose column "
+        "cannot be told without a guess",
     ),
+    UNPARSED,
 ).to_dict()
 
 VIEWING_SESSIONS = th.PropertiesList(
@@ -152,6 +162,7 @@ VIEWING_SESSIONS = th.PropertiesList(
     th.Property("end_time", Time),
     th.Property("duration", th.NumberType, description="Seconds"),
     th.Property("media", th.StringType),
+    UNPARSED,
 ).to_dict()
 
 QUESTIONS = th.PropertiesList(

@@ -317,8 +317,18 @@ def problems(config: Mapping[str, Any]) -> list[str]:
                 found.append(f"{name} {config[name]!r} is not a date (YYYY-MM-DD)")
     if len(dates) == 2 and dates["start_date"] > dates["end_date"]:
         found.append("start_date is after end_date")
+    timezone = str(config.get("timezone", DEFAULT_TIMEZONE))
     try:
-        v.zone(str(config.get("timezone", DEFAULT_TIMEZONE)))
+        v.zone(timezone)
     except ValueError as exc:
         found.append(f"timezone: {exc}")
+    else:
+        if config.get("report_format") == "csv" and not v.gmt_equivalent(timezone):
+            found.append(
+                f"timezone {timezone!r} with report_format csv: a CSV report does not say which "
+                "zone its times are in, so the tap could not tell whether the API applied it "
+                "(the parameter's name is assumed). Use timezone GMT with csv (the API's "
+                "default: every time is emitted in UTC anyway), or the xml or json format, "
+                "whose reports state their zone"
+            )
     return found

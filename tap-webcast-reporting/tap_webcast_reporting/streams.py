@@ -17,17 +17,29 @@ from tap_webcast_reporting.client import (
     RunResources,
     WebcastsStream,
     XmlListStream,
+    owed_reason,
     report_body,
 )
 from tap_webcast_reporting.errors import (
     EventNotAuthorizedError,
     NoAnswerError,
     QuotaReachedError,
+    ReportParametersError,
+    RetriesExhaustedError,
+    UnexpectedAnswerError,
     UnreadableReportError,
+    WebcastsAPIError,
 )
+from tap_webcast_reporting.owed import OwedItems
 from tap_webcast_reporting.parsing import ReportHeader, csv_report, json_report, xml_report
 from tap_webcast_reporting.records import ReportRecords
-from tap_webcast_reporting.return_codes import PER_EVENT_LIMIT
+from tap_webcast_reporting.return_codes import (
+    INVALID_DATA,
+    PER_EVENT_LIMIT,
+    SUCCESS,
+    describe,
+    return_code,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -65,36 +77,53 @@ class EventsStream(XmlListStream):
         return str(self.config["api_url"]).rstrip("/")
 
     def record_of(self, element: t.Any) -> dict[str, t.Any]:
-        latest = [
-            x
-            for x in (
-                v.epoch_ms_to_iso(element.get("latest_registration")),
-                v.epoch_ms_to_iso(element.get("latest_session")),
-            )
-            if x
-        ]
-        return {
+        unparsed: dict[str, str] = {}
+
+        def read(convert: t.Callable[[t.Any], t.Any], name: str) -> t.Any:
+            return v.lenient(convert, element.get(name), name, unparsed)
+
+        latest_registration = read(v.epoch_ms_to_iso, "latest_registration")
+        latest_session = read(v.epoch_ms_to_iso, "latest_session")
+        latest = [x for x in (latest_registration, latest_session) if x]
+        record = {
             "event_id": element.get("id"),
             "title": v.text(element.text),
             "cost_center": v.text(element.get("cost_center")),
-            "event_expiry": v.utc_text_to_iso(element.get("event_expiry")),
-            "is_expired": (element.get("is_expired") or "").strip().lower() == "true",
+            "event_expiry": read(v.utc_text_to_iso, "event_expiry"),
+            "is_expired": read(v.true_false, "is_expired") or False,
             "folder_id": v.text(element.get("folder_id")),
-            "latest_registration": v.epoch_ms_to_iso(element.get("latest_registration")),
-            "latest_session": v.epoch_ms_to_iso(element.get("latest_session")),
+            "latest_registration": latest_registration,
+            "latest_session": latest_session,
             "sched_start": v.text(element.get("sched_start")),
             "sched_end": v.text(element.get("sched_end")),
             "latest_activity": max(latest) if latest else None,
         }
+        if unparsed:
+            record["unparsed_values"] = unparsed
+        return record
+
+    @property
+    def reports(self) -> EventReportsStream | None:
+        """The event_reports stream, when it runs in this sync."""
+        return next(
+            (
+                s
+                for s in self.child_streams
+                if isinstance(s, EventReportsStream) and (s.selected or s.has_selected_descendents)
+            ),
+            None,
+        )
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         wanted = {str(e) for e in self.config.get("event_ids") or []}
-        seen: set[str] = set()
-        for record in super().get_records(context):
-            if wanted and record["event_id"] not in wanted:
-                continue
-            seen.add(record["event_id"])
-            yield record
+        listed = list(super().get_records(context))
+        records = [r for r in listed if not wanted or r["event_id"] in wanted]
+        reports = self.reports
+        # The events whose reports earlier syncs owe are asked for first.
+        owed = [item["event_id"] for item in reports.owed_items().due()] if reports else []
+        first = {event_id: n for n, event_id in enumerate(owed)}
+        records.sort(key=lambda r: first.get(r["event_id"], len(first)))
+        yield from records
         # The loop above ends after the last event's report streams have run.
         events_left = self.resources.events_left
         if events_left:
@@ -103,12 +132,25 @@ class EventsStream(XmlListStream):
                 len(events_left),
                 ", ".join(events_left[:20]),
             )
-        for missing in sorted(wanted - seen):
+        for missing in sorted(wanted - {r["event_id"] for r in records}):
             self.logger.warning(
                 "Event %s is not in the account's event list (no permission, or a wrong id): "
                 "no report is asked for it",
                 missing,
             )
+        odd = [r for r in listed if r.get("unparsed_values")]
+        if odd:
+            name, raw = next(iter(odd[0]["unparsed_values"].items()))
+            self.logger.warning(
+                "%d events of the event list hold values the tap could not read (first: event "
+                "%s, %s %r): each typed field is null, the raw text kept in unparsed_values",
+                len(odd),
+                odd[0]["event_id"],
+                name,
+                raw,
+            )
+        if reports is not None:
+            reports.owe_unasked({r["event_id"]: r for r in listed}, wanted)
 
     def get_child_context(self, record: dict, context: Context | None) -> dict | None:
         if record["is_expired"] and not self.config.get("include_expired", False):
@@ -142,6 +184,10 @@ class EventReportsStream(WebcastsStream):
     state_partitioning_keys = ("event_id",)
     schema = schemas.EVENT_REPORTS
     is_sorted = False
+
+    def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:
+        super().__init__(tap, resources=resources, **kwargs)
+        self.asked: set[str] = set()  # the events whose report this sync asked for (or deferred)
 
     @property
     def report_format(self) -> str:
@@ -177,20 +223,87 @@ class EventReportsStream(WebcastsStream):
     def response_head(self, response: requests.Response) -> bytes:
         return report_body(response).head
 
+    def validate_response(self, response: requests.Response) -> None:
+        """The return codes (the base stream), then what the first bytes can tell: an answer
+        that is not a report (an HTML page, XML without returnCode, JSON that is no object) is
+        retried, then its event is owed; never read as an empty report."""
+        super().validate_response(response)
+        head = self.response_head(response).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head[:14].lower().startswith((b"<!doctype html", b"<html")):
+            found = "an HTML page"
+        elif self.report_format == "xml" and return_code(head) != SUCCESS:
+            found = "XML without returnCode" if head.startswith(b"<") else "not XML"
+        elif self.report_format == "json" and not head.startswith(b"{"):
+            found = "not a JSON object"
+        else:
+            return
+        raise UnexpectedAnswerError(
+            f"{self.what(self.context)}: the answer is not a report ({found}, HTTP "
+            f"{response.status_code}, {response.headers.get('Content-Type') or 'no Content-Type'})"
+        )
+
     # The report ---------------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         assert context is not None
+        self.asked.add(str(context["event_id"]))
+        record = self.report_record(context)
+        if record is not None:
+            yield record
+            # The SDK has written the record and the report streams' records, and moved this
+            # event's bookmark (as progress markers, since events come in no order): made final
+            # now, not at the end of the sync.
+            self.state_manager.finalize_state(self.get_context_state(context))
+        # Progress is saved per event: a sync killed later does not ask for this report again
+        # (quota spent twice), and what is owed is in the state at once.
+        self.resources.state_writer.write_state(self.tap_state)
+
+    @staticmethod
+    def owed_item(context: Context) -> dict[str, t.Any]:
+        """What identifies an event's report and what a later sync needs to ask for it."""
+        return {"event_id": str(context["event_id"]), "is_expired": bool(context.get("is_expired"))}
+
+    def owe_unasked(self, listed: dict[str, dict[str, t.Any]], wanted: set[str]) -> None:
+        """At the end of the event list: owed reports this sync did not ask for are owed again,
+        with why (never carried along forgotten); the quota ending the run excepted."""
+        if self.resources.quota.stopped:
+            return
+        owed = self.owed_items()
+        for item in owed.due():
+            event_id = item["event_id"]
+            if event_id in self.asked:
+                continue
+            record = listed.get(event_id)
+            if record is None:
+                why = "it is no longer in the account's event list"
+            elif wanted and event_id not in wanted:
+                why = "event_ids does not name it"
+            elif record["is_expired"] and not self.config.get("include_expired", False):
+                why = "it is expired and include_expired is off"
+            else:
+                why = "it was not asked for"
+            owed.owe(item, f"not asked for this sync: {why}")
+
+    def report_record(self, context: Context) -> dict[str, t.Any] | None:
+        """The event's report (its records spooled for the report streams), or None when it is
+        skipped (owed, permanent, unchanged or left for the next run)."""
         event_id = str(context["event_id"])
+        item = self.owed_item(context)
+        owed = self.owed_items()
+        carried = [i for i in owed.due() if i["event_id"] == event_id]
+        for stale in (i for i in carried if i != item):  # the event expired meanwhile
+            owed.paid(stale)
         quota = self.resources.quota
         if quota.stopped:
             self.resources.events_left.append(event_id)
-            return
-        if not self.wants_report(context):
-            return
+            return None
+        if item in carried:
+            self.logger.info("Event %s: its report is owed by an earlier sync", event_id)
+        elif not self.wants_report(context):
+            return None
         self.resources.timezones.check()
         # The quota answers (61/62) are the tap's own business rule, not a retry: wait within
-        # quota_wait_seconds and ask again, else skip the event or end the run cleanly.
+        # quota_wait_seconds and ask again, else owe the event or end the run cleanly.
         while True:
             try:
                 header, count = self.request_decorator(self.fetch_and_spool)(context)
@@ -202,9 +315,8 @@ class EventReportsStream(WebcastsStream):
                     quota.pause(pause)
                     continue
                 if exc.code == PER_EVENT_LIMIT:
-                    # A limit of this one event: the others can still be reported.
-                    self.logger.warning("Skipping event %s until a later run: %s", event_id, exc)
-                    return
+                    self.per_event_limit(context, item, exc)
+                    return None
                 quota.stopped = str(exc)
                 self.resources.events_left.append(event_id)
                 self.logger.warning(
@@ -212,17 +324,33 @@ class EventReportsStream(WebcastsStream):
                     "next run continues with the events left.",
                     exc,
                 )
-                return
+                return None
             except EventNotAuthorizedError as exc:
+                # Permanent (returnCode 10): skipped, not owed.
                 self.logger.warning("Skipping event %s: %s", event_id, exc)
-                return
+                self.forget(owed, item, "returnCode 10 is permanent")
+                return None
             except UnreadableReportError as exc:
-                self.logger.error("Skipping event %s until the next run: %s", event_id, exc)
-                return
+                # The same answer again would be as broken: owed at once, no retry.
+                owed.owe(item, self.reason(exc))
+                return None
+            except RetriesExhaustedError as exc:
+                reason = owed_reason(exc)
+                if reason is None:  # the whole API's failure: the sync ends
+                    raise
+                owed.owe(item, reason)
+                return None
+            except WebcastsAPIError as exc:
+                if exc.code != INVALID_DATA or isinstance(exc, ReportParametersError):
+                    raise
+                owed.owe(item, self.reason(exc))  # 51: invalid data in this event's report
+                return None
+        if item in carried:
+            owed.paid(item)
         if context.get("is_expired"):
             now = datetime.now(UTC).strftime(v.ISO_UTC)
             self.get_context_state(context)["expired_report_at"] = now
-        yield {
+        record = {
             "event_id": event_id,
             **header.event,
             **header.analytics,
@@ -232,6 +360,39 @@ class EventReportsStream(WebcastsStream):
             "registrant_count": count,
             "latest_activity": context.get("latest_activity"),
         }
+        if header.unparsed:
+            record["unparsed_values"] = header.unparsed
+        return record
+
+    def per_event_limit(
+        self, context: Context, item: dict[str, t.Any], exc: QuotaReachedError
+    ) -> None:
+        """returnCode 61: for an expired event, the API's one report in 48 hours (permanent
+        until then: skipped, not owed); for another, the API's limit of reports of this event
+        ("try again later"): owed."""
+        owed = self.owed_items()
+        if context.get("is_expired"):
+            self.logger.warning(
+                "Skipping expired event %s: %s (one report per expired event in 48 hours)",
+                item["event_id"],
+                exc,
+            )
+            self.forget(owed, item, "the 48-hour rule of expired events")
+            return
+        owed.owe(item, f"{describe(PER_EVENT_LIMIT)}: the API's limit for this event")
+
+    def forget(self, owed: OwedItems, item: dict[str, t.Any], why: str) -> None:
+        """An owed event that now answers something permanent leaves the owed items."""
+        if owed.is_owed(item):
+            self.logger.warning(
+                "Event %s is no longer owed: %s (not asked for again)", item["event_id"], why
+            )
+            owed.paid(item)
+
+    @staticmethod
+    def reason(exc: BaseException) -> str:
+        """An exception as an owed item's reason: one line, short."""
+        return " ".join(str(exc).split())[:300]
 
     def wants_report(self, context: Context) -> bool:
         """Only events whose latest registration or session moved since their last report;
@@ -315,6 +476,7 @@ class EventReportsStream(WebcastsStream):
                 report_body(response), event_id, tz, self.logger
             ):
                 if isinstance(item, ReportHeader):
+                    self.check_applied(item, event_id)
                     header, records = item, ReportRecords(event_id, item)
                     for name, record in records.header_records():
                         spool.add(name, record)
@@ -332,6 +494,42 @@ class EventReportsStream(WebcastsStream):
                 where,
             ) from None
         return header or ReportHeader(), count
+
+    def check_applied(self, header: ReportHeader, event_id: str) -> None:
+        """The filters and date range the report says it applied must be those asked for: the
+        parameter names are assumed (api_names.py), and a parameter the API does not know is
+        ignored, so the report would hold other registrants than asked, silently. What the
+        report does not say (CSV; JSON has no date range) cannot be checked."""
+        config, stated = self.config, header.filters
+        wrong: list[str] = []
+        for setting, param in names.ON_OFF_FILTERS.items():
+            said = stated.get(param)
+            if config.get(setting) is not None and said is not None and said != config[setting]:
+                asked = "on" if config[setting] else "off"
+                wrong.append(f"{param} is {'on' if said else 'off'}, not {asked}")
+        for setting, param in names.LIST_FILTERS.items():
+            said = stated.get(names.STATED_FILTERS.get(param, param))
+            if config.get(setting) and said is not None and set(said) != set(config[setting]):
+                wrong.append(
+                    f"{param} is {'|'.join(said) or 'empty'}, not {'|'.join(config[setting])}"
+                )
+        zone = header.zone or v.zone(str(config.get("timezone", "GMT")))
+        for setting, field, at in (
+            ("start_date", "report_start", "12:00:00 AM"),
+            ("end_date", "report_end", "11:59:59 PM"),
+        ):
+            if config.get(setting) and field in header.event:
+                day = date.fromisoformat(str(config[setting])[:10]).strftime(names.DATE_FORMAT)
+                if header.event[field] != v.local_to_utc(f"{day} {at}", zone):
+                    found = header.event[field] or "none"
+                    wrong.append(f"the date range's {field[7:]} is {found}, not {day}")
+        if wrong:
+            raise ReportParametersError(
+                f"event {event_id}: the report did not apply what the tap asked for: "
+                f"{'; '.join(wrong)}. The API knows these parameters by other names than the "
+                "tap assumed (see the README's Assumptions): no report filtered otherwise than "
+                "asked is emitted"
+            )
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"event_id": record["event_id"]}

@@ -91,6 +91,7 @@ class TapWebcastReporting(Tap):
         redaction.install([password])
         resources = RunResources(
             pacer=RequestPacer(config.get("max_requests_per_second")),
+            state_writer=self.state_writer,
             owed=OwedLedger(
                 max_syncs=int(self.config["max_owed_syncs"]),
                 fail=bool(self.config["fail_on_owed"]),

@@ -1,12 +1,16 @@
 """The report's values as typed data: local ``MM/DD/YYYY hh:mm:ss AM`` times in the report's
 time zone to UTC ISO 8601, ``hh:mm:ss`` and millisecond durations to seconds, ``66.7%`` to a
-number, counts to integers, ``on``/``off`` to booleans."""
+number, counts to integers, ``on``/``off`` to booleans; and which time zone a report's times are
+in, from what the report itself says (:func:`report_zone`). Every converter raises ValueError
+(or TypeError) for a value it does not expect; the report readers then keep the raw text."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPORT_TIME = "%m/%d/%Y %I:%M:%S %p"
@@ -21,6 +25,150 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"time zone {name!r} is unknown to this Python (tzdata)") from exc
+
+
+# -- the zone a report's times are in ---------------------------------------------------------
+
+#: What a report calls GMT (its default zone) or UTC, lower case: zone ids and Java's names.
+GMT_NAMES = frozenset(
+    {
+        "gmt",
+        "utc",
+        "uct",
+        "z",
+        "zulu",
+        "universal",
+        "greenwich",
+        "greenwich mean time",
+        "coordinated universal time",
+        "etc/gmt",
+        "etc/gmt0",
+        "etc/gmt+0",
+        "etc/gmt-0",
+        "gmt0",
+        "etc/utc",
+        "etc/uct",
+        "etc/universal",
+        "etc/zulu",
+        "etc/greenwich",
+    }
+)
+#: Java's long names (what ``currentTimeZone`` holds: "Eastern Standard Time") of common zones
+#: whose name's initials are not the zone's abbreviation, or that name another zone than the
+#: one asked for.
+LONG_NAMES = {
+    "eastern standard time": "America/New_York",
+    "central standard time": "America/Chicago",
+    "mountain standard time": "America/Denver",
+    "pacific standard time": "America/Los_Angeles",
+    "india standard time": "Asia/Kolkata",
+    "central european time": "Europe/Paris",
+    "central european standard time": "Europe/Paris",
+    "eastern european time": "Europe/Athens",
+    "japan standard time": "Asia/Tokyo",
+    "australian eastern standard time": "Australia/Sydney",
+}
+_SAMPLE_YEARS = (2000, 2010, 2020, 2026)
+
+
+@lru_cache(maxsize=64)
+def _names_of(key: str) -> frozenset[str]:
+    """The lower-case names a zone goes by: its id and its abbreviations over the years."""
+    tz = zone(key)
+    names = {key.lower()}
+    for year in _SAMPLE_YEARS:
+        for month in (1, 7):
+            abbreviation = datetime(year, month, 15, 12, tzinfo=tz).tzname()
+            if abbreviation:
+                names.add(abbreviation.lower())
+    names.update(name for name, zone_id in LONG_NAMES.items() if zone_id == key)
+    return frozenset(names)
+
+
+@lru_cache(maxsize=64)
+def gmt_equivalent(key: str) -> bool:
+    """Whether a zone is GMT all year, every year sampled (GMT, UTC, Africa/Abidjan...)."""
+    tz = zone(key)
+    return all(
+        datetime(year, month, 15, 12, tzinfo=tz).utcoffset() == timedelta(0)
+        for year in _SAMPLE_YEARS
+        for month in (1, 7)
+    )
+
+
+def _names(stated: str, key: str) -> bool:
+    """Whether ``stated`` (an id, an abbreviation or a Java long name) names zone ``key``."""
+    name = " ".join(stated.lower().split())
+    names = _names_of(key)
+    if name in names:
+        return True
+    words = name.split()
+    return len(words) > 1 and "".join(w[0] for w in words) in names
+
+
+def report_zone(stated: str | None, asked: str) -> tuple[ZoneInfo, str | None]:
+    """The zone a report's times are in, from what it says (``currentTimeZone``), and a note
+    when that is not the zone asked for. The API writes its times in the zone asked for, or,
+    when it does not take the time zone parameter, in GMT ("Defaults to GMT if undefined").
+
+    Raises ValueError when the report does not say and the two would differ."""
+    if not stated or not stated.strip():
+        if gmt_equivalent(asked):
+            return zone(asked), None
+        raise ValueError(
+            f"the report does not state its time zone, and timezone is {asked!r}: its times "
+            "may be in that zone or in GMT, the API's default, so they are not converted"
+        )
+    stated = stated.strip()
+    gmt_name = " ".join(stated.lower().split()) in GMT_NAMES
+    if gmt_name and gmt_equivalent(asked):
+        return zone(asked), None
+    if _names(stated, asked):
+        if gmt_name and not gmt_equivalent(asked):
+            return zone(asked), (
+                f"the report states {stated!r}, a name of {asked!r} and of GMT, the API's "
+                f"default: its times are read as {asked!r}, as asked"
+            )
+        return zone(asked), None
+    if gmt_name:
+        return zone("GMT"), (
+            f"the report states {stated!r}, not the timezone setting {asked!r}: the API wrote "
+            "its times in GMT, its default (it did not take the time zone parameter), so they "
+            "are converted from GMT"
+        )
+    try:
+        named = zone(stated)
+    except ValueError:
+        named = None
+    if named is None and " ".join(stated.lower().split()) in LONG_NAMES:
+        named = zone(LONG_NAMES[" ".join(stated.lower().split())])
+    if named is not None:
+        return named, (
+            f"the report states {stated!r}, not the timezone setting {asked!r}: its times are "
+            f"converted from {named.key}"
+        )
+    # Neither the zone asked for by any name the tap knows, nor GMT: the API writes only those
+    # two, so this is the zone asked for under a name the tap does not know.
+    return zone(asked), (
+        f"the report states {stated!r}, a name the tap does not know; it is not GMT's, so its "
+        f"times are read as the zone asked for, {asked!r}"
+    )
+
+
+# -- values ------------------------------------------------------------------------------------
+
+#: What the converters below raise for a value they do not expect.
+UNEXPECTED = (ValueError, TypeError, ArithmeticError)
+
+
+def lenient(convert: Callable[[Any], Any], raw: Any, name: str, unparsed: dict[str, str]) -> Any:
+    """``convert(raw)``; for a value it does not expect, None, with ``raw`` kept as text in
+    ``unparsed`` under ``name`` (the record's ``unparsed_values``)."""
+    try:
+        return convert(raw)
+    except UNEXPECTED:
+        unparsed[name] = raw if isinstance(raw, str) else repr(raw)
+        return None
 
 
 _REPORT_TIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ([AaPp][Mm])")
@@ -82,6 +230,16 @@ def integer(value: str | int | None) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     return int(value)
+
+
+def true_false(value: str | None) -> bool | None:
+    """The event list's ``true``/``false`` (blank: None); any other value is unexpected."""
+    if value is None or not value.strip():
+        return None
+    word = value.strip().lower()
+    if word not in ("true", "false"):
+        raise ValueError(f"{value!r} is neither true nor false")
+    return word == "true"
 
 
 def on_off(value: str | bool | None) -> bool | None:

@@ -83,10 +83,73 @@ def test_an_unreadable_report_skips_its_event_and_the_sync_goes_on(
             content_type="application/xml",
         )
     )
-    run = seen(run_cli(TAP, config(server.url, event_ids=["2227117", "2227118"]), tmp_path))
+    # GMT: this hand-made report states no time zone (one that does not is owed otherwise).
+    cfg = config(server.url, event_ids=["2227117", "2227118"], timezone="GMT")
+    run = seen(run_cli(TAP, cfg, tmp_path))
     assert run.returncode == 0, run.logs[-2000:]
     assert {r["event_id"] for r in run.records["event_reports"]} == {"2227118"}
-    errors = run.log_lines("Skipping event 2227117 until the next run")
+    # Issue 9: owed (it was skipped "until the next run", where it failed the same, forever).
+    errors = run.log_lines("skipped event_id=2227117, is_expired=False, owed to the next sync")
     assert errors
     assert "broken at line" in errors[0]
     assert len(server.requests.matching("/report/")) == 2  # not fetched again: it would not help
+    [owed] = run.state["bookmarks"]["event_reports"]["owed"]
+    assert "broken at line" in owed["reason"]
+
+
+def test_bare_ampersands_and_less_thans_in_text_are_escaped_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    odd = b'<ra id="company">AT&T &copy; R&amp;D: 3 < 5, <3</ra>\n'
+    with caplog.at_level(logging.WARNING, logger="test"):
+        viewers = parse(HEAD + viewer(b"a@x.com", odd) + viewer(b"b@x.com") + TAIL)
+    assert [v.answer("email") for v in viewers] == ["a@x.com", "b@x.com"]
+    assert viewers[0].answer("company") == "AT&T &copy; R&D: 3 < 5, <3"
+    lines = [r.getMessage() for r in caplog.records if "repaired the XML report" in r.getMessage()]
+    assert lines == [
+        "Event 42: repaired the XML report at line 6: escaped a bare '<'",
+        "Event 42: repaired the XML report at line 6: escaped a bare '<'",
+        "Event 42: repaired the XML report at line 6: escaped a bare '&'",
+        "Event 42: repaired the XML report at line 6: escaped a bare '&'",
+    ]
+
+
+def test_comments_and_cdata_are_left_as_they_are() -> None:
+    kept = b'<ra id="title"><![CDATA[R&D <team> & co]]></ra>\n<!-- a & b < c -->\n'
+    viewers = parse(HEAD + viewer(b"a@x.com", kept) + TAIL, chunk=5)
+    assert viewers[0].answer("title") == "R&D <team> & co"
+
+
+def test_a_less_than_before_a_letter_is_not_guessed() -> None:
+    broken = b'<ra id="company">Smith<Jones & Co</ra>\n'
+    with pytest.raises(UnreadableReportError, match="in a way no repair settles"):
+        parse(HEAD + viewer(b"a@x.com", broken) + TAIL)
+
+
+def test_past_twenty_repairs_one_line_counts_the_rest(caplog: pytest.LogCaptureFixture) -> None:
+    many = b"".join(viewer(b"u%d@x.com" % i, b'<ra id="company">A&B</ra>\n') for i in range(25))
+    with caplog.at_level(logging.WARNING, logger="test"):
+        assert len(parse(HEAD + many + TAIL, chunk=4096)) == 25
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("repaired the XML report at line" in m for m in messages) == 20
+    assert "Event 42: 5 more repairs of the XML report were made (25 in all)" in messages[-1]
+
+
+def test_an_answer_that_is_not_a_report_is_retriable() -> None:
+    from tap_webcast_reporting.errors import UnexpectedAnswerError
+
+    page = b"<html><body><h1>Service Temporarily Unavailable</h1></body></html>\n"
+    with pytest.raises(UnexpectedAnswerError, match="not a report"):
+        parse(page)
+    no_viewers = b'<convey_api version="2.0"><result><returnCode>1</returnCode><report_data>'
+    with pytest.raises(UnexpectedAnswerError, match="without <viewers>"):
+        parse(no_viewers + b"</report_data></result></convey_api>\n")
+
+
+def test_a_tag_that_lost_its_gt_is_repaired_in_a_report_on_one_line() -> None:
+    """The page's broken attribute, in a report without line breaks (its repair needed the
+    element alone on its line before issue 9)."""
+    one_line = HEAD + viewer(b"a@x.com") + b"<viewer>\n<registration_answers>\n"
+    one_line += b'<ra id="email"b@x.com</ra>\n</registration_answers>\n</viewer>\n' + TAIL
+    viewers = parse(one_line.replace(b"\n", b" "), chunk=3)
+    assert [v.answer("email") for v in viewers] == ["a@x.com", "b@x.com"]

@@ -130,4 +130,9 @@ def test_per_event_limit_skips_only_that_event(tmp_path: Path, server: EmulatorS
     assert run.returncode == 0, run.logs[-2000:]
     assert reported(server) == EVENTS
     assert {r["event_id"] for r in run.records["event_reports"]} == {"123456", "2227118"}
-    assert run.log_lines("Skipping event 2227117 until a later run")
+    # Issue 9: skipped and owed (it was skipped "until a later run" and forgotten before).
+    [line] = run.log_lines("skipped event_id=2227117, is_expired=False, owed to the next sync")
+    assert "returnCode 61" in line
+    assert "the API's limit for this event" in line
+    [owed] = run.state["bookmarks"]["event_reports"]["owed"]
+    assert owed["item"] == {"event_id": "2227117", "is_expired": False}

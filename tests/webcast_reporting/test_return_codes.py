@@ -1,5 +1,6 @@
 """Every return code does what the issue says: success is 1 whatever the HTTP status; 10 skips
-the event; 11 logs in again once; 50/60 are retried; 0, 51 and 70-74 stop with a clear error."""
+the event (permanent: not owed); 11 logs in again once; 50/60 are retried; 51 (invalid data in
+this event's report) owes the event; 0 and 70-74 stop with a clear error."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ EVENT = "2227117"
 OTHER = "2227118"
 FATAL = {
     0: "general error",
-    51: "invalid data in the report",
     70: "insecure tags",
     71: "invalid version number",
     72: "missing or invalid input parameters",
@@ -37,6 +37,24 @@ def test_code_10_skips_the_event_with_a_warning_and_goes_on(
     partitions = run.state["bookmarks"]["event_reports"]["partitions"]
     bookmarked = [p["context"]["event_id"] for p in partitions if "replication_key_value" in p]
     assert bookmarked == [OTHER]  # the skipped event is asked for again next run
+    assert "owed" not in run.state["bookmarks"]["event_reports"]  # permanent: not owed
+
+
+@pytest.mark.parametrize("fmt", ["xml", "csv"])
+def test_code_51_owes_that_event_and_the_sync_goes_on(
+    tmp_path: Path, server: EmulatorServer, fmt: str
+) -> None:
+    """51, "invalid data in the report", is about one event's report: owed, never the end of
+    every later sync (it stopped the sync before issue 9)."""
+    server.state.answer_code(51, "/report/", event_id=EVENT)
+    cfg = config(server.url, event_ids=[EVENT, OTHER], report_format=fmt, timezone="GMT")
+    run = seen(run_cli(TAP, cfg, tmp_path))
+    assert run.returncode == 0, run.logs[-2000:]
+    assert {r["event_id"] for r in run.records["event_reports"]} == {OTHER}
+    [owed] = run.state["bookmarks"]["event_reports"]["owed"]
+    assert owed["item"] == {"event_id": EVENT, "is_expired": False}
+    assert "returnCode 51" in owed["reason"]
+    assert len(server.requests.matching("/report/")) == 2  # never retried
 
 
 def test_code_11_logs_in_again_once_and_the_report_succeeds(
@@ -100,7 +118,8 @@ def test_fatal_codes_stop_with_the_event_and_the_meaning(
     tmp_path: Path, server: EmulatorServer, code: int, meaning: str, fmt: str
 ) -> None:
     server.state.answer_code(code, "/report/")
-    run = seen(run_cli(TAP, config(server.url, event_ids=[EVENT], report_format=fmt), tmp_path))
+    cfg = config(server.url, event_ids=[EVENT], report_format=fmt, timezone="GMT")
+    run = seen(run_cli(TAP, cfg, tmp_path))
     assert run.returncode != 0
     errors = [line for line in run.logs.splitlines() if f"returnCode {code}" in line]
     assert errors, run.logs[-2000:]

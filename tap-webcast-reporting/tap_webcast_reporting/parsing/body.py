@@ -1,16 +1,28 @@
-"""A report body read as a file (what lxml's iterparse and csv want), chunk by chunk from the
-HTTP response, with the first bytes kept aside so the return code can be read before parsing,
-and a line-level repair hook."""
+"""A report body read as a file (what lxml's iterparse and csv want), in bounded blocks from the
+HTTP response whatever its line length, with the first bytes kept aside so that the return code
+can be read before parsing, and a repair hook.
+
+A block ends where the repair may cut (XML: just after a ``>``), so that whatever the repair
+mends lies within one block; bytes after the last such place are held back for the next block,
+up to :data:`MAX_CARRY` (then the block is cut anyway, keeping a short tail). Memory held is
+then at most about ``MAX_CARRY`` plus one chunk, a report on one line of 40 MB included
+(:attr:`ReportBody.peak` says how much was held; the tests put a cap on it)."""
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterator
 
 HEAD_BYTES = 4096
 CHUNK = 256 * 1024
+#: The most bytes held back waiting for a place where the repair may cut.
+MAX_CARRY = 1024 * 1024
+#: When no such place came within MAX_CARRY, this many last bytes are still held back.
+TAIL_KEEP = 256
+#: Bytes of UTF-8 that continue a character (the column of an lxml error counts characters).
+_CONTINUATION = bytes(range(0x80, 0xC0))
 
-# A repair takes a block of whole lines and the number of the block's first line, and returns
-# the block as repaired.
+# A repair takes a block and the number of the block's first line, and returns it repaired.
 Repair = Callable[[bytes, int], bytes]
 
 
@@ -21,8 +33,14 @@ class ReportBody:
         self.eof = False
         self.head = self._fill(HEAD_BYTES)
         self.repair: Repair | None = None
-        self._line = 1  # number of the first line still in the buffer
-        self._pending = bytearray()  # the part of a line not yet given to the repair
+        #: Blocks end just after this byte when a repair is set (XML: b">").
+        self.cut_after = b"\n"
+        self._line = 1  # number of the line the next block starts on
+        self._carry = bytearray()  # bytes held back for the next block
+        #: Characters handed out since the last line break (where a cut report's error is).
+        self.last_line_chars = 0
+        #: The most bytes this reader held at once (the tests cap it).
+        self.peak = len(self._buffer)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ReportBody:
@@ -52,37 +70,50 @@ class ReportBody:
             return b""
 
     def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes of whole lines, repaired (a partial last line waits)."""
+        """The next block (about one chunk, whatever ``size`` asks), repaired."""
         while True:
             raw = self._next_raw()
             if not raw:
-                data = bytes(self._pending)
-                self._pending.clear()
-                return self._repaired(data)
-            self._pending += raw
-            cut = self._pending.rfind(b"\n")
-            if cut < 0:
-                continue
-            data = bytes(self._pending[: cut + 1])
-            del self._pending[: cut + 1]
-            return self._repaired(data)
+                return self._hand_out(len(self._carry))
+            self._carry += raw
+            self.peak = max(self.peak, len(self._carry))
+            if self.repair is None:
+                return self._hand_out(len(self._carry))
+            cut = self._carry.rfind(self.cut_after)
+            if cut >= 0:
+                return self._hand_out(cut + 1)
+            if len(self._carry) > MAX_CARRY:
+                return self._hand_out(len(self._carry) - TAIL_KEEP)
+
+    def _hand_out(self, end: int) -> bytes:
+        data = bytes(self._carry[:end])
+        del self._carry[:end]
+        first = self._line
+        breaks = data.count(b"\n")
+        self._line += breaks
+        tail = data[data.rfind(b"\n") + 1 :] if breaks else data
+        continuing = len(tail) - len(tail.translate(None, _CONTINUATION))
+        self.last_line_chars = (0 if breaks else self.last_line_chars) + len(tail) - continuing
+        if self.repair is None or not data:
+            return data
+        return self.repair(data, first)
 
     @property
     def lines_read(self) -> int:
         """How many lines have been handed out (a last line without newline counts)."""
         return self._line
 
-    def _repaired(self, data: bytes) -> bytes:
-        first = self._line
-        self._line += data.count(b"\n")
-        if self.repair is None or not data:
-            return data
-        return self.repair(data, first)
-
-    def text_lines(self, encoding: str = "utf-8") -> Iterator[str]:
-        """The body as text, a block of lines at a time (for the CSV and JSON readers)."""
+    def text_blocks(self, encoding: str = "utf-8") -> Iterator[str]:
+        """The body as text, a bounded block at a time (for the CSV and JSON readers); a
+        character cut between two blocks is decoded whole."""
+        decoder = codecs.getincrementaldecoder(encoding)()
         while True:
             data = self.read(CHUNK)
             if not data:
+                tail = decoder.decode(b"", final=True)
+                if tail:
+                    yield tail
                 return
-            yield data.decode(encoding)
+            text = decoder.decode(data)
+            if text:
+                yield text

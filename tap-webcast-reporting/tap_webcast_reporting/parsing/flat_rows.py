@@ -4,20 +4,29 @@ and one row's cells as a :class:`ParsedViewer`.
 Columns: ``Event Id, Event Title, Cost Center, Registered On``, one per registration question
 (by label), ``Live/On-Demand/SimLive/Total Sessions``, the four durations (``hh:mm:ss``),
 ``Referrer``, ``Question k``/``Answer k`` pairs, ``Survey: <name>: <question>`` columns and
-``sessions`` last. A row whose cell count differs from the header's (the page's JSON sample has
-such rows) cannot be mapped past the registrant's identity without guessing: its first columns
-up to ``Email`` are mapped, its sessions kept, the other cells kept in ``unmapped_values``."""
+``sessions`` last.
+
+Rows shorter than the header (every row of the page's own JSON sample): the page's rows lack
+one registration cell before the totals, and list only the Q&A pairs and survey answers the
+viewer gave. Such a row is mapped as the sample shows: the cells up to ``Email`` where they
+are; the eight totals found by their shape (four counts, then four ``hh:mm:ss`` durations, each
+total the sum of the three before it), ``Referrer`` after them; the registration cells between
+``Email`` and the totals where they are, the cells that could belong to one of two columns kept
+only when empty; and the Q&A pairs and survey answers after ``Referrer`` when their count fills
+every such column. Whatever cannot be told apart without a guess is kept, as text, in
+``unmapped_values`` (with one warning per report): nothing is guessed, nothing dropped."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tap_webcast_reporting import values as v
 from tap_webcast_reporting.parsing.model import ID_OF_LABEL, ParsedViewer
+from tap_webcast_reporting.parsing.reading import Reading
 
 TOTALS = {
     "Live Sessions": ("live_sessions", v.integer),
@@ -29,8 +38,11 @@ TOTALS = {
     "SimLive Duration": ("simlive_duration", v.hhmmss_to_seconds),
     "Total Duration": ("total_duration", v.hhmmss_to_seconds),
 }
+TOTALS_ORDER = tuple(TOTALS)
 FIXED = ("Event Id", "Event Title", "Cost Center", "Registered On")
 _QA = re.compile(r"^(Question|Answer) (\d+)$")
+_COUNT = re.compile(r"^\d+$")
+_DURATION = re.compile(r"^\d+:\d{2}:\d{2}$")
 SURVEY_PREFIX = "Survey: "
 SESSIONS = "sessions"
 
@@ -71,6 +83,17 @@ class Layout:
                     layout.email = i
         return layout
 
+    @property
+    def first_total(self) -> int | None:
+        """Where the totals start, when they are the page's eight in a row, then Referrer."""
+        if not self.totals:
+            return None
+        start = self.totals[0][0]
+        names = tuple(self.headers[start : start + len(TOTALS_ORDER)])
+        if names != TOTALS_ORDER or self.referrer != start + len(TOTALS_ORDER):
+            return None
+        return start
+
     def registration_questions(self) -> list[dict[str, Any]]:
         return [
             {"question_id": ID_OF_LABEL.get(label), "label": label}
@@ -91,43 +114,48 @@ class Layout:
         self,
         cells: list[Any],
         sessions: list[dict[str, Any]],
-        tz: ZoneInfo,
+        reading: Reading,
         line: int | None,
     ) -> tuple[ParsedViewer, bool]:
-        """The viewer of one row (cells without the sessions), and whether it was ragged."""
+        """The viewer of one row (cells without the sessions), and whether the row's cell count
+        differs from the header's."""
         width = len(self.headers) - (1 if self.sessions is not None else 0)
-        ragged = len(cells) != width
-        limit = (self.email + 1 if self.email is not None else 0) if ragged else len(cells)
+        if len(cells) == width:
+            return self._full(cells, sessions, reading, line), False
+        totals_at = self._totals_in(cells)
+        if totals_at is None:
+            return self._up_to_email(cells, sessions, reading, line), True
+        return self._short(cells, totals_at, sessions, reading, line), True
 
-        def cell(i: int | None) -> Any:
-            return cells[i] if i is not None and i < limit else None
+    # -- a row as long as the header ----------------------------------------------------------
 
-        answers = [
-            {"question_id": ID_OF_LABEL.get(label), "label": label, "value": v.text(cell(i))}
-            for i, label in self.registration
-            if i < limit and v.text(cell(i)) is not None
-        ]
-        viewer = ParsedViewer(
-            registration_date=v.local_to_utc(cell(3), tz),
-            answers=answers,
-            sessions=sessions,
-            qa=[],
-            survey_responses=[],
-            source_line=line,
-        )
-        if ragged:
-            viewer.unmapped_values = [c for c in cells[limit:]]
-            return viewer, True
-        viewer.totals = {name: convert(cell(i)) for i, name, convert in self.totals}
-        viewer.referrer = v.text(cell(self.referrer))
-        for k in sorted(self.qa):
-            question = v.text(cell(self.qa[k].get("Question")))
+    def _full(
+        self, cells: list[Any], sessions: list[dict[str, Any]], reading: Reading, line: int | None
+    ) -> ParsedViewer:
+        viewer = self._start(cells, len(cells), sessions, reading, line)
+        viewer.totals = {
+            name: reading.value(convert, cells[i], name, viewer.unparsed)
+            for i, name, convert in self.totals
+        }
+        viewer.referrer = v.text(cells[self.referrer]) if self.referrer is not None else None
+        tail = [cells[i] if i is not None else None for i in self._tail_columns()]
+        self._qa_and_surveys(viewer, tail)
+        return viewer
+
+    def _tail_columns(self) -> list[int | None]:
+        """The Q&A columns (question, answer by pair), then the survey columns."""
+        columns = [self.qa[k].get(part) for k in sorted(self.qa) for part in ("Question", "Answer")]
+        return [*columns, *(i for i, _, _ in self.surveys)]
+
+    def _qa_and_surveys(self, viewer: ParsedViewer, tail: list[Any]) -> None:
+        """Q&A pairs and survey answers from the cells of every Q&A and survey column."""
+        pairs = 2 * len(self.qa)
+        for k in range(0, pairs, 2):
+            question = v.text(tail[k])
             if question is not None:
-                viewer.qa.append(
-                    {"question": question, "answer": v.text(cell(self.qa[k].get("Answer")))}
-                )
-        for i, name, label in self.surveys:
-            value = v.text(cell(i))
+                viewer.qa.append({"question": question, "answer": v.text(tail[k + 1])})
+        for (_, name, label), cell in zip(self.surveys, tail[pairs:], strict=True):
+            value = v.text(cell)
             if value is not None:
                 viewer.survey_responses.append(
                     {
@@ -138,16 +166,144 @@ class Layout:
                         "value": value,
                     }
                 )
-        return viewer, False
+
+    # -- a row shorter or longer than the header ----------------------------------------------
+
+    def _totals_in(self, cells: list[Any]) -> int | None:
+        """Where the row's eight totals are: at their column or up to the Email column's next,
+        found by their shape; None when the header has no such block or the row none."""
+        first = self.first_total
+        if first is None or self.email is None:
+            return None
+        for at in range(min(first, len(cells) - len(TOTALS_ORDER)), self.email, -1):
+            block = [str(c) if c is not None else "" for c in cells[at : at + len(TOTALS_ORDER)]]
+            if not all(_COUNT.match(c) for c in block[:4]):
+                continue
+            if not all(_DURATION.match(c) for c in block[4:]):
+                continue
+            counts = [int(c) for c in block[:4]]
+            seconds = [v.hhmmss_to_seconds(c) or 0 for c in block[4:]]
+            if counts[3] == sum(counts[:3]) and seconds[3] == sum(seconds[:3]):
+                return at
+        return None
+
+    def _short(
+        self,
+        cells: list[Any],
+        at: int,
+        sessions: list[dict[str, Any]],
+        reading: Reading,
+        line: int | None,
+    ) -> ParsedViewer:
+        assert self.first_total is not None
+        missing = self.first_total - at  # registration cells the row lacks
+        # Registration cells where they are; the last `missing` ones could each belong to the
+        # next column as well: kept only when empty (nothing to place).
+        certain = max(at - missing, (self.email or 0) + 1)
+        viewer = self._start(cells, certain, sessions, reading, line)
+        doubtful = [c for c in cells[certain:at] if v.text(c) is not None]
+        viewer.totals = {
+            name: reading.value(convert, cells[at + k], name, viewer.unparsed)
+            for k, (_, name, convert) in enumerate(self.totals)
+        }
+        referrer = at + len(TOTALS_ORDER)
+        viewer.referrer = v.text(cells[referrer]) if referrer < len(cells) else None
+        tail = list(cells[referrer + 1 :])
+        if len(tail) == len(self._tail_columns()):
+            self._qa_and_surveys(viewer, tail)
+            tail = []
+        viewer.unmapped_values = [*doubtful, *tail]
+        return viewer
+
+    def _up_to_email(
+        self, cells: list[Any], sessions: list[dict[str, Any]], reading: Reading, line: int | None
+    ) -> ParsedViewer:
+        """A row whose totals cannot be found: its cells up to Email, the rest kept as text."""
+        limit = self.email + 1 if self.email is not None else 0
+        viewer = self._start(cells, limit, sessions, reading, line)
+        viewer.unmapped_values = list(cells[limit:])
+        return viewer
+
+    def _start(
+        self,
+        cells: list[Any],
+        limit: int,
+        sessions: list[dict[str, Any]],
+        reading: Reading,
+        line: int | None,
+    ) -> ParsedViewer:
+        """The viewer with its registration date and the answers of the cells before ``limit``."""
+        answers = [
+            {"question_id": ID_OF_LABEL.get(label), "label": label, "value": v.text(cells[i])}
+            for i, label in self.registration
+            if i < limit and v.text(cells[i]) is not None
+        ]
+        viewer = ParsedViewer(
+            registration_date=None,
+            answers=answers,
+            sessions=sessions,
+            qa=[],
+            survey_responses=[],
+            source_line=line,
+        )
+        registered = cells[3] if len(cells) > 3 else None
+        viewer.registration_date = reading.time(registered, "registration_date", viewer.unparsed)
+        return viewer
 
 
-def session(parts: list[Any], tz: ZoneInfo) -> dict[str, Any]:
+class Ragged:
+    """The rows whose cell count differs from the header, and the registrants whose Total
+    Sessions differ from the sessions listed: one warning each per report."""
+
+    def __init__(self) -> None:
+        self.rows = self.unmapped = self.sessions_off = 0
+        self.first_line = self.first_sessions_line = 0
+
+    def count(self, viewer: ParsedViewer, ragged: bool, line: int) -> None:
+        if ragged:
+            self.rows += 1
+            self.first_line = self.first_line or line
+            self.unmapped += bool(viewer.unmapped_values)
+        total = viewer.totals.get("total_sessions")
+        if isinstance(total, int) and total != len(viewer.sessions):
+            self.sessions_off += 1
+            self.first_sessions_line = self.first_sessions_line or line
+
+    def report(self, event_id: str, what: str, header: str, logger: logging.Logger) -> None:
+        if self.rows:
+            logger.warning(
+                "Event %s: %d rows of the %s have a cell count that differs from %s (first at "
+                "line %d): read as the page's sample shows; %d of them hold cells whose column "
+                "cannot be told, kept in unmapped_values",
+                event_id,
+                self.rows,
+                what,
+                header,
+                self.first_line,
+                self.unmapped,
+            )
+        if self.sessions_off:
+            logger.warning(
+                "Event %s: %d registrants of the %s count other Total Sessions than the sessions "
+                "it lists (first at line %d): viewing_sessions holds only the sessions listed",
+                event_id,
+                self.sessions_off,
+                what,
+                self.first_sessions_line,
+            )
+
+
+def session(parts: list[Any], reading: Reading) -> dict[str, Any]:
     """``[type, start, end, duration_ms, media]`` as a session."""
     parts = list(parts) + [None] * (5 - len(parts))
-    return {
-        "type": v.text(parts[0]),
-        "start_time": v.local_to_utc(parts[1], tz),
-        "end_time": v.local_to_utc(parts[2], tz),
-        "duration": v.ms_to_seconds(parts[3]),
+    unparsed: dict[str, str] = {}
+    result = {
+        "type": v.text(str(parts[0])) if parts[0] is not None else None,
+        "start_time": reading.time(parts[1], "start_time", unparsed),
+        "end_time": reading.time(parts[2], "end_time", unparsed),
+        "duration": reading.value(v.ms_to_seconds, parts[3], "duration", unparsed),
         "media": v.text(parts[4]) if isinstance(parts[4], str) else parts[4],
     }
+    if unparsed:
+        result["unparsed_values"] = unparsed
+    return result

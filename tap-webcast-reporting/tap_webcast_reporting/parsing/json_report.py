@@ -1,6 +1,9 @@
 """The JSON report, streamed: the small head (event data, filters, headers) is decoded once,
 then ``data_rows`` one row at a time with the standard library's ``raw_decode`` over a sliding
-buffer, so memory stays flat however many rows there are.
+buffer fed in bounded blocks, so memory stays flat however many rows there are and however long
+its lines. An answer without ``data_headers`` (holding ``Email``) before ``data_rows`` is not a
+report (UnexpectedAnswerError: retried, then owed), never an empty success. The times are
+converted from the zone the report states (``currentTimeZone``).
 
 The page's own JSON sample has a broken row: a line ``00:10:02",`` (a value that lost its
 opening quote, a stray copy of the value before it). Such a line is repaired where that is
@@ -17,9 +20,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tap_webcast_reporting import values as v
-from tap_webcast_reporting.errors import BrokenReportError, UnreadableReportError
+from tap_webcast_reporting.errors import (
+    BrokenReportError,
+    UnexpectedAnswerError,
+    UnreadableReportError,
+)
 from tap_webcast_reporting.parsing.body import ReportBody
-from tap_webcast_reporting.parsing.flat_rows import Layout, session
+from tap_webcast_reporting.parsing.flat_rows import Layout, Ragged, session
 from tap_webcast_reporting.parsing.model import (
     ANALYTICS_COUNTS as COUNTS,
 )
@@ -30,8 +37,10 @@ from tap_webcast_reporting.parsing.model import (
     ReportHeader,
     ReportItem,
 )
+from tap_webcast_reporting.parsing.reading import Reading
 
 ROWS_KEY = '"data_rows"'
+MAX_HEAD = 8 * 1024 * 1024  # the head (event data, filters, headers) is never longer
 LOOKAHEAD = 2 * 1024 * 1024  # a row never needs more text than this to decode
 TRIM_AT = 1024 * 1024
 MAX_REPAIRS_PER_ROW = 5
@@ -61,7 +70,7 @@ class _Buffer:
     """The unparsed text, the line number of its first character, and more text on demand."""
 
     def __init__(self, body: ReportBody) -> None:
-        self._blocks = body.text_lines()
+        self._blocks = body.text_blocks()
         self.text = ""
         self.eof = False
 
@@ -77,8 +86,11 @@ class _Buffer:
 def parse(
     body: ReportBody, event_id: str, tz: ZoneInfo, logger: logging.Logger
 ) -> Iterator[ReportItem]:
+    """The report's header, then its viewers. ``tz`` is the zone asked for; the times are
+    converted from the zone the report states."""
+    reading = Reading(event_id, tz, logger)
     buf = _Buffer(body)
-    while ROWS_KEY not in buf.text and buf.more():
+    while ROWS_KEY not in buf.text and len(buf.text) < MAX_HEAD and buf.more():
         pass
     start = buf.text.find(ROWS_KEY)
     head_text = buf.text if start < 0 else buf.text[:start].rstrip().rstrip(",") + "}"
@@ -90,15 +102,20 @@ def parse(
         raise UnreadableReportError(
             f"event {event_id}: the JSON report's head is broken at line {exc.lineno}"
         ) from None
-    layout = Layout.of([str(h) for h in head.get("data_headers", [])])
-    yield _header(head, layout, tz)
-    if start < 0:
-        return
+    headers = head.get("data_headers") if isinstance(head, dict) else None
+    if start < 0 or not isinstance(headers, list) or "Email" not in headers:
+        keys = ", ".join(sorted(head)[:10]) if isinstance(head, dict) else type(head).__name__
+        raise UnexpectedAnswerError(
+            f"event {event_id}: the answer is not a report (data_headers with Email, then "
+            f"data_rows, expected; found {keys or 'nothing'})"
+        )
+    reading.settle_zone(v.text(head.get("currentTimeZone")))
+    layout = Layout.of([str(h) for h in headers])
+    yield _header(head, layout, reading)
     pos = buf.text.index("[", start + len(ROWS_KEY)) + 1
     line = 1 + buf.text.count("\n", 0, pos)  # line number at pos
     decoder = json.JSONDecoder()
-    ragged = 0
-    first_ragged_line = 0
+    ragged = Ragged()
     repairs = 0
     while True:
         text = buf.text
@@ -137,27 +154,18 @@ def parse(
             )
         sessions: list[dict[str, Any]] = []
         if row and isinstance(row[-1], list):
-            sessions = [session(s, tz) for s in row[-1] if isinstance(s, list)]
+            sessions = [session(s, reading) for s in row[-1] if isinstance(s, list)]
             row = row[:-1]
-        viewer, was_ragged = layout.viewer(row, sessions, tz, line)
-        if was_ragged:
-            ragged += 1
-            first_ragged_line = first_ragged_line or line
+        viewer, was_ragged = layout.viewer(row, sessions, reading, line)
+        ragged.count(viewer, was_ragged, line)
         yield viewer
         line += text.count("\n", pos, end)
         pos = end
         if pos > TRIM_AT:
             buf.text = buf.text[pos:]
             pos = 0
-    if ragged:
-        logger.warning(
-            "Event %s: %d rows of the JSON report have a cell count that differs from "
-            "data_headers (first at line %d): their columns after Email cannot be told apart "
-            "and are kept in unmapped_values",
-            event_id,
-            ragged,
-            first_ragged_line,
-        )
+    ragged.report(event_id, "JSON report", "data_headers", logger)
+    reading.finish()
 
 
 def _repair(
@@ -197,25 +205,44 @@ def _repair(
     return True
 
 
-def _header(head: dict[str, Any], layout: Layout, tz: ZoneInfo) -> ReportHeader:
-    data = head.get("event_data") or {}
+def _header(head: dict[str, Any], layout: Layout, reading: Reading) -> ReportHeader:
+    data = _object(head.get("event_data"))
+    unparsed: dict[str, str] = {}
     event: dict[str, Any] = {
         "report_type": v.text(head.get("report_type")),
         "current_time_zone": v.text(head.get("currentTimeZone")),
-        "report_run_time": v.local_to_utc(head.get("report_run_time"), tz),
+        "report_run_time": reading.time(head.get("report_run_time"), "report_run_time", unparsed),
         "api_version": v.text(head.get("api_version")),
     }
     for source, (name, convert) in EVENT_FIELDS.items():
-        event[name] = convert(data.get(source))
+        event[name] = reading.value(convert, data.get(source), name, unparsed)
     for source, name in EVENT_TIMES.items():
-        event[name] = v.local_to_utc(data.get(source), tz)
-    raw = data.get("event_analytics") or {}
-    analytics: dict[str, Any] = {name: v.integer(raw.get(name)) for name in COUNTS}
-    analytics.update({name: v.percent(raw.get(name)) for name in RATES})
-    filters: dict[str, Any] = {}
-    for name, value in (head.get("filters") or {}).items():
-        key = name.replace(" ", "_")
-        filters[key] = [str(x) for x in value] if key in LIST_FILTERS else v.on_off(value)
-    return ReportHeader(
-        event, analytics, filters, layout.registration_questions(), layout.survey_list()
+        event[name] = reading.time(data.get(source), name, unparsed)
+    raw = _object(data.get("event_analytics"))
+    analytics: dict[str, Any] = {
+        name: reading.value(v.integer, raw.get(name), name, unparsed) for name in COUNTS
+    }
+    analytics.update(
+        {name: reading.value(v.percent, raw.get(name), name, unparsed) for name in RATES}
     )
+    filters: dict[str, Any] = {}
+    for name, value in _object(head.get("filters")).items():
+        key = name.replace(" ", "_")
+        if key in LIST_FILTERS:
+            filters[key] = [str(x) for x in value] if isinstance(value, list) else [str(value)]
+        else:
+            filters[key] = value if isinstance(value, bool) else v.on_off(str(value))
+    return ReportHeader(
+        event,
+        analytics,
+        filters,
+        layout.registration_questions(),
+        layout.survey_list(),
+        unparsed=unparsed,
+        zone=reading.zone,
+    )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of the head, or an empty one when the report has something else there."""
+    return value if isinstance(value, dict) else {}

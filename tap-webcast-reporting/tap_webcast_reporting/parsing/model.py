@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 # Event analytics in every format: counts (integers) and conversion rates (percent).
 ANALYTICS_COUNTS = (
@@ -52,6 +53,10 @@ class ReportHeader:
     registration_questions: list[dict[str, Any]] = field(default_factory=list)
     # {"survey_id", "name", "type", "questions": [{"question_id", "type", "label"}]}
     surveys: list[dict[str, Any]] = field(default_factory=list)
+    #: The raw text of the event's values the tap could not read, by field name.
+    unparsed: dict[str, str] = field(default_factory=dict)
+    #: The zone the report's times are in (what it says; see Reading.settle_zone).
+    zone: ZoneInfo | None = None
 
 
 @dataclass
@@ -67,6 +72,8 @@ class ParsedViewer:
     referrer: str | None = None
     unmapped_values: list[Any] = field(default_factory=list)
     source_line: int | None = None
+    #: The raw text of the registrant's values the tap could not read, by field name.
+    unparsed: dict[str, str] = field(default_factory=dict)
 
     def answer(self, question_id: str) -> str | None:
         return next((a["value"] for a in self.answers if a["question_id"] == question_id), None)

@@ -1,17 +1,18 @@
 """The XML report, streamed with lxml's iterparse: each ``<viewer>`` is read, handed on and
-cleared with what came before it, so memory stays flat however many registrants there are.
+cleared with what came before it, so memory stays flat however many registrants there are, and
+the body is fed to the parser in bounded blocks whatever its line length.
 
-The parser never resolves entities, loads a DTD or reaches the network. The page's own sample
-has a start tag that lost its ``>`` (``<ra id="email"agraystone@companyx.com</ra>``): such a
-line is repaired before parsing, only where the repair is unambiguous (the whole element on one
-line: a start tag whose last attribute is followed by text and the matching end tag), and each
-repair is logged with the event id and line. lxml's recover mode is not used: it silently nests
-the following siblings inside the broken element."""
+The parser never resolves entities, loads a DTD or reaches the network. Vendor XML written by
+hand is mended before parsing where only one reading exists (xml_repair.py: a bare ``&`` or
+``<``, a start tag that lost its ``>``, as in the page's own sample); each repair is logged with
+the event id and the line. What no repair settles makes the report unreadable (the event is
+owed); a report cut short is a retriable error; an answer that is not a report (another root,
+no ``<viewers>``) is an UnexpectedAnswerError (retried, then owed). The report's times are
+converted from the zone it states (``currentTimeZone``), never from an assumed one."""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,11 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from tap_webcast_reporting import values as v
-from tap_webcast_reporting.errors import BrokenReportError, UnreadableReportError
+from tap_webcast_reporting.errors import (
+    BrokenReportError,
+    UnexpectedAnswerError,
+    UnreadableReportError,
+)
 from tap_webcast_reporting.parsing.body import ReportBody
 from tap_webcast_reporting.parsing.model import (
     ANALYTICS_COUNTS as COUNTS,
@@ -32,14 +37,13 @@ from tap_webcast_reporting.parsing.model import (
     ReportHeader,
     ReportItem,
 )
+from tap_webcast_reporting.parsing.reading import Reading
+from tap_webcast_reporting.parsing.xml_repair import XmlRepair
 
-# <name attr="..."... TEXT</name> on one line, where TEXT follows the last attribute's quote
-# directly (no ">"): group 1 the start tag, 3 the text, 4 the end tag.
-_TAG_WITHOUT_CLOSE = re.compile(
-    rb'^([ \t]*<([A-Za-z_][\w.-]*)(?:[ \t]+[\w:.-]+="[^"<>\n]*")+)(?=[^\s>/"=<])'
-    rb"([^<>\n]*)(</\2>)[ \t]*\r?$",
-    re.MULTILINE,
-)
+ROOT = "convey_api"
+#: How close to the end of what was read an error must be for the report to count as cut short
+#: (lxml's column counts characters).
+END_SLACK = 64
 
 XML_FILTERS = {
     "registration_date_filter": "dr_regs",
@@ -66,31 +70,14 @@ TIMES = (
 )
 
 
-def line_repair(event_id: str, logger: logging.Logger) -> Any:
-    def repair(block: bytes, first_line: int) -> bytes:
-        if b'"' not in block:
-            return block
-
-        def fix(match: re.Match[bytes]) -> bytes:
-            line = first_line + block.count(b"\n", 0, match.start())
-            tag = match[1].decode("utf-8", "replace").strip()
-            logger.warning(
-                "Event %s: repaired the XML report at line %d: start tag %s> lacked its '>'",
-                event_id,
-                line,
-                tag,
-            )
-            return match[1] + b">" + match[3] + match[4]
-
-        return _TAG_WITHOUT_CLOSE.sub(fix, block)
-
-    return repair
-
-
 def parse(
     body: ReportBody, event_id: str, tz: ZoneInfo, logger: logging.Logger
 ) -> Iterator[ReportItem]:
-    body.repair = line_repair(event_id, logger)
+    """The report's header, then its viewers. ``tz`` is the zone asked for; the times are
+    converted from the zone the report states."""
+    reading = Reading(event_id, tz, logger)
+    repair = XmlRepair(event_id, logger)
+    body.repair, body.cut_after = repair, b">"
     events = etree.iterparse(
         body,
         events=("start", "end"),
@@ -108,20 +95,24 @@ def parse(
         for action, elem in events:
             if elem.tag == "viewers" and action == "start":
                 parent = elem.getparent()
-                yield _header(parent if parent is not None else elem, tz)
+                root = elem.getroottree().getroot()
+                if root.tag != ROOT or parent is None or parent.tag != "report_data":
+                    raise UnexpectedAnswerError(
+                        f"event {event_id}: the answer is not a report (<viewers> under "
+                        f"<{root.tag}>, not <{ROOT}><result><report_data>)"
+                    )
+                reading.settle_zone(v.text(root.findtext("currentTimeZone")))
+                yield _header(parent, reading)
                 header_sent = True
             elif elem.tag == "viewer" and action == "end":
-                yield _viewer(elem, tz, elem.sourceline)
+                yield _viewer(elem, reading, elem.sourceline)
                 elem.clear()
                 while elem.getprevious() is not None:
                     del elem.getparent()[0]
-        if not header_sent:  # a report without <viewers>
-            root = events.root
-            data = root.find(".//report_data") if root is not None else None
-            yield _header(data if data is not None else root, tz)
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or 0
-        if body.eof and line >= body.lines_read:
+        line, column = exc.position if exc.position else (exc.lineno or 0, 0)
+        at_end = line >= body.lines_read and column >= body.last_line_chars - END_SLACK
+        if body.eof and at_end:
             raise BrokenReportError(
                 f"event {event_id}: the XML report ended early at line {line}"
             ) from None
@@ -129,31 +120,40 @@ def parse(
             f"event {event_id}: the XML report is broken at line {line} in a way no repair "
             f"settles ({exc.msg})"
         ) from None
+    finally:
+        repair.finish()
+    if not header_sent:
+        root = events.root
+        what = f"<{root.tag}> without <viewers>" if root is not None else "empty"
+        raise UnexpectedAnswerError(f"event {event_id}: the answer is not a report ({what})")
+    reading.finish()
 
 
 def _text(node: Any, path: str) -> str | None:
     return v.text(node.findtext(path)) if node is not None else None
 
 
-def _header(data: Any, tz: ZoneInfo) -> ReportHeader:
+def _header(data: Any, reading: Reading) -> ReportHeader:
     root = data.getroottree().getroot()
     result = root.find("result")
+    unparsed: dict[str, str] = {}
+    run_time = _text(root, "currentDateTime")
     event: dict[str, Any] = {
         "eventtitle": _text(data, "eventtitle"),
         "costcenter": _text(data, "costcenter"),
         "report_type": _text(result, "report_type"),
         "current_time_zone": _text(root, "currentTimeZone"),
-        "report_run_time": v.local_to_utc(_text(root, "currentDateTime"), tz),
+        "report_run_time": reading.time(run_time, "report_run_time", unparsed),
         "api_version": root.get("version"),
     }
     for name in TIMES:
-        event[name] = v.local_to_utc(_text(data, name), tz)
+        event[name] = reading.time(_text(data, name), name, unparsed)
     analytics_node = data.find("event_analytics")
     analytics: dict[str, Any] = {}
     for name in COUNTS:
-        analytics[name] = v.integer(_text(analytics_node, name))
+        analytics[name] = reading.value(v.integer, _text(analytics_node, name), name, unparsed)
     for name in RATES:
-        analytics[name] = v.percent(_text(analytics_node, name))
+        analytics[name] = reading.value(v.percent, _text(analytics_node, name), name, unparsed)
     filters: dict[str, Any] = {}
     filter_nodes = result.find("filters") if result is not None else None
     for node in filter_nodes if filter_nodes is not None else ():
@@ -163,8 +163,8 @@ def _header(data: Any, tz: ZoneInfo) -> ReportHeader:
         elif name:
             filters[name] = v.on_off(node.text)
     date_range = result.find("report_date_range") if result is not None else None
-    event["report_start"] = v.local_to_utc(_text(date_range, "start"), tz)
-    event["report_end"] = v.local_to_utc(_text(date_range, "end"), tz)
+    event["report_start"] = reading.time(_text(date_range, "start"), "report_start", unparsed)
+    event["report_end"] = reading.time(_text(date_range, "end"), "report_end", unparsed)
     questions = [
         {"question_id": q.get("id"), "label": v.text(q.text)}
         for q in data.iterfind("registration_questions/rq")
@@ -181,22 +181,26 @@ def _header(data: Any, tz: ZoneInfo) -> ReportHeader:
         }
         for s in data.iterfind("surveys/survey")
     ]
-    return ReportHeader(event, analytics, filters, questions, surveys)
+    return ReportHeader(
+        event, analytics, filters, questions, surveys, unparsed=unparsed, zone=reading.zone
+    )
 
 
-def _viewer(node: Any, tz: ZoneInfo, line: int | None) -> ParsedViewer:
+def _viewer(node: Any, reading: Reading, line: int | None) -> ParsedViewer:
     """One ``<viewer>``, reading each child once (this runs for every registrant)."""
     viewer = ParsedViewer(None, [], [], [], [], source_line=line)
     for child in node:
         tag = child.tag
         if tag == "registration_date":
-            viewer.registration_date = v.local_to_utc(child.text, tz)
+            viewer.registration_date = reading.time(
+                child.text, "registration_date", viewer.unparsed
+            )
         elif tag == "registration_answers":
             viewer.answers = [
                 {"question_id": a.get("id"), "label": None, "value": v.text(a.text)} for a in child
             ]
         elif tag == "sessions":
-            viewer.sessions = [_session(s, tz) for s in child]
+            viewer.sessions = [_session(s, reading) for s in child]
         elif tag == "qa":
             viewer.qa = [{"question": v.text(q.text), "answer": _text(q, "answer")} for q in child]
         elif tag == "survey_responses":
@@ -213,12 +217,18 @@ def _viewer(node: Any, tz: ZoneInfo, line: int | None) -> ParsedViewer:
     return viewer
 
 
-def _session(node: Any, tz: ZoneInfo) -> dict[str, Any]:
+def _session(node: Any, reading: Reading) -> dict[str, Any]:
     fields = {f.tag: f.text for f in node}
-    return {
+    unparsed: dict[str, str] = {}
+    session = {
         "type": v.text(fields.get("type")),
-        "start_time": v.local_to_utc(fields.get("start_time"), tz),
-        "end_time": v.local_to_utc(fields.get("end_time"), tz),
-        "duration": v.ms_to_seconds(v.text(fields.get("duration"))),
+        "start_time": reading.time(fields.get("start_time"), "start_time", unparsed),
+        "end_time": reading.time(fields.get("end_time"), "end_time", unparsed),
+        "duration": reading.value(
+            v.ms_to_seconds, v.text(fields.get("duration")), "duration", unparsed
+        ),
         "media": v.text(fields.get("media")),
     }
+    if unparsed:
+        session["unparsed_values"] = unparsed
+    return session
