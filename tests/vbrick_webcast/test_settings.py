@@ -94,3 +94,18 @@ def test_a_credential_rule_never_quotes_the_secret_or_the_password(
 def test_discovery_needs_no_credentials() -> None:
     tap = TapVbrickWebcast(config={}, validate_config=False)
     assert len(tap.catalog_dict["streams"]) == 7
+
+
+@pytest.mark.parametrize("name", ["secret", "password"])
+def test_a_secret_of_the_wrong_type_is_never_echoed(small_rev: EmulatorServer, name: str) -> None:
+    # jsonschema quotes the value ("123456789 is not of type 'string'"): masked.
+    overrides: dict[str, Any] = (
+        {"secret": 123456789}
+        if name == "secret"
+        else {"api_key": None, "secret": None, "username": "someone", "password": 123456789}
+    )
+    with pytest.raises(ConfigValidationError) as caught:
+        TapVbrickWebcast(config=config_for(small_rev, **overrides))
+    assert any(f"in config['{name}']" in error for error in caught.value.errors)
+    for text in (str(caught.value), *caught.value.errors):
+        assert "123456789" not in text
