@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from testkit import run_tap, start_emulator
-from vbrick_webcast.helpers import catalog, config_for, listed_webcasts
+from vbrick_webcast.helpers import KEYS, catalog, config_for, listed_webcasts
 
 from emulators import EmulatorServer
 from emulators.datagen import iso_ms
@@ -98,3 +98,45 @@ def test_a_start_date_later_than_the_bookmark_wins(small_rev: EmulatorServer) ->
     (body,) = search_bodies(small_rev)
     assert body["startDate"] == later
     assert second.records["webcasts"] == []
+
+
+def test_an_owed_webcast_the_search_finds_again_is_read_once() -> None:
+    # The webcast is owed (with the dates it had then) and, not final, found again by the
+    # search (with its dates now): its reports are read once, first.
+    server = start_emulator("vbrick", size=3, in_progress=1, upcoming=0, large_webcasts=0)
+    try:
+        running = listed_webcasts(server)[-1]
+        item = {
+            "eventId": running.id,
+            "runNumber": 0,
+            "startDate": iso_ms(running.start),
+            "endDate": iso_ms(running.end - 3600),  # rescheduled since
+        }
+        owed = [{"item": item, "reason": "HTTP 500", "since": "2026-01-01T00:00:00Z", "syncs": 1}]
+        state = {
+            "bookmarks": {
+                "webcast_attendee_sessions": {"owed": owed},
+                "webcast_comments": {"owed": owed},
+            }
+        }
+        result = run_tap(TapVbrickWebcast, config_for(server), state=state)
+        for stream, key in (
+            ("webcast_attendee_sessions", KEYS["webcast_attendee_sessions"]),
+            ("webcast_comments", KEYS["webcast_comments"]),
+        ):
+            assert result.duplicates(stream, *key) == [], stream
+            assert "owed" not in result.state["bookmarks"][stream]
+        reports = [r.path for r in server.requests if r.path.endswith("/post-event-report")]
+        assert reports.count(f"/api/v2/scheduled-events/{running.id}/post-event-report") == 1
+        assert reports[0].split("/")[4] == running.id  # first
+    finally:
+        server.stop()
+
+
+def test_an_owed_item_that_names_no_webcast_run_is_let_go(small_rev: EmulatorServer) -> None:
+    owed = [{"item": {"id": "x-1"}, "reason": "r", "since": "2026-01-01T00:00:00Z", "syncs": 1}]
+    state = {"bookmarks": {"webcast_comments": {"owed": owed}}}
+    result = run_tap(TapVbrickWebcast, config_for(small_rev), state=state)
+    assert result.log_lines("cannot be asked for: let go")
+    assert "owed" not in result.state["bookmarks"]["webcast_comments"]
+    assert len(result.records["webcasts"]) == 6
