@@ -73,7 +73,7 @@ class OwedItems:
             self.now.pop(key, None)
             self.logger.error(
                 "%s: %s is no longer owed: it failed in %d syncs in a row (max_owed_syncs), "
-                "last: %s. It will not be asked for again",
+                "last: %s. It leaves the owed items",
                 self.stream,
                 describe(item),
                 syncs,
