@@ -29,6 +29,11 @@ class UnreadableStreamError(FatalAPIError):
     for the whole stream, not for one account, so the sync ends (its state written first)."""
 
 
+class ApiUnavailableError(RetriableAPIError):
+    """The API as a whole cannot answer now (a tap's own signal of it): retried like a 5xx, and
+    when it lasts the sync ends: no item is owed for it (owed_reason)."""
+
+
 class NoAnswerError(RetriableAPIError):
     """The API gave no usable answer: no connection, no answer in time, or an answer cut off.
     Retried like a 5xx. The message names the method, host and path, never the query."""

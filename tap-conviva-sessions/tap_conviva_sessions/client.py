@@ -27,6 +27,7 @@ from singer_sdk.streams import RESTStream
 
 from tap_conviva_sessions.auth import basic_auth
 from tap_conviva_sessions.errors import (
+    ApiUnavailableError,
     CredentialsRefusedError,
     EndpointRefusedError,
     NoAnswerError,
@@ -244,10 +245,11 @@ def no_answer(exc: BaseException) -> NoAnswerError:
 
 def owed_reason(exc: BaseException) -> str | None:
     """Why the item a failed request was for is owed (its last failure, on one line), or None
-    when the failure is the whole API's: no answer at all, or throttling (429). The sync then
+    when the failure is the whole API's: no answer at all, the API saying it is unavailable
+    (ApiUnavailableError), or throttling (429). The sync then
     ends, as the retry contract says; an item is owed only for answers about that item."""
     failure = exc.failure if isinstance(exc, RetriesExhaustedError) else exc
-    if failure is None or isinstance(failure, NoAnswerError):
+    if failure is None or isinstance(failure, NoAnswerError | ApiUnavailableError):
         return None
     response = getattr(failure, "response", None)
     if response is not None and response.status_code == 429:

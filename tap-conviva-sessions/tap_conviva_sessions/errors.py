@@ -26,6 +26,11 @@ class ResponseTooLargeError(FatalAPIError):
 # -- the retry contract (the same in the four taps of this repository) --------------------------
 
 
+class ApiUnavailableError(RetriableAPIError):
+    """The API as a whole cannot answer now (a tap's own signal of it): retried like a 5xx, and
+    when it lasts the sync ends: no item is owed for it (owed_reason)."""
+
+
 class NoAnswerError(RetriableAPIError):
     """The API gave no usable answer: no connection, no answer in time, or an answer cut off.
     Retried like a 5xx. The message names the method, host and path, never the query."""

@@ -25,12 +25,11 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from tap_webcast_reporting import api_names as names
 from tap_webcast_reporting.auth import WebcastsSession
 from tap_webcast_reporting.errors import (
+    ApiUnavailableError,
     InvalidSessionError,
-    LoginUnavailableError,
     NoAnswerError,
     RetriesExhaustedError,
     RetryAtOnceError,
-    ServiceUnavailableError,
     UnexpectedAnswerError,
 )
 from tap_webcast_reporting.owed import OwedItems, OwedLedger
@@ -398,14 +397,11 @@ def parse_xml(content: bytes) -> t.Any:
 
 def owed_reason(exc: BaseException) -> str | None:
     """Why the item a failed request was for is owed (its last failure, on one line), or None
-    when the failure is the whole API's: no answer at all, or throttling (429). The sync then
+    when the failure is the whole API's: no answer at all, the API saying it is unavailable
+    (ApiUnavailableError), or throttling (429). The sync then
     ends, as the retry contract says; an item is owed only for answers about that item."""
     failure = exc.failure if isinstance(exc, RetriesExhaustedError) else exc
-    if failure is None or isinstance(failure, NoAnswerError):
-        return None
-    # This tap: the reporting service unavailable (returnCode 50/60) and a login that cannot be
-    # made are the whole API's failures too.
-    if isinstance(failure, ServiceUnavailableError | LoginUnavailableError):
+    if failure is None or isinstance(failure, NoAnswerError | ApiUnavailableError):
         return None
     response = getattr(failure, "response", None)
     if response is not None and response.status_code == 429:

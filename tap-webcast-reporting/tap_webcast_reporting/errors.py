@@ -5,6 +5,11 @@ from __future__ import annotations
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 
+class ApiUnavailableError(RetriableAPIError):
+    """The API as a whole cannot answer now (a tap's own signal of it): retried like a 5xx, and
+    when it lasts the sync ends: no item is owed for it (owed_reason)."""
+
+
 class WebcastsAPIError(FatalAPIError):
     """A failure the sync cannot go on past: names the call, the event and the code."""
 
@@ -29,7 +34,7 @@ class QuotaReachedError(WebcastsAPIError):
     """returnCode 61/62, or the tap's own count: wait within the hour or end cleanly."""
 
 
-class ServiceUnavailableError(RetriableAPIError):
+class ServiceUnavailableError(ApiUnavailableError):
     """returnCode 50/60: retried within the retry budget."""
 
 
@@ -49,7 +54,7 @@ class UnexpectedAnswerError(RetriableAPIError):
     (a list), never an empty success."""
 
 
-class LoginUnavailableError(RetriableAPIError):
+class LoginUnavailableError(ApiUnavailableError):
     """The login could not be made now (429, 5xx, an answer that is not the login's XML):
     retried; a failure of the whole API, so no event is owed for it."""
 

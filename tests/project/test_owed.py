@@ -99,3 +99,5 @@ def test_only_answers_about_an_item_make_it_owed(tap) -> None:
     assert client.owed_reason(exhausted("gave up", throttled)) is None
     down = errors.NoAnswerError("GET api.example.com/x: could not connect", "https://x")
     assert client.owed_reason(exhausted("gave up", down)) is None
+    unavailable = errors.ApiUnavailableError("the service is unavailable")
+    assert client.owed_reason(exhausted("gave up", unavailable)) is None
