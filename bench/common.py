@@ -1,7 +1,8 @@
 """Measure one tap and its floor: records/s and peak RSS, each in a child process of its own.
 
-The floor is the same pages fetched and decoded with plain requests + json (or lxml for XML),
-nothing else: what any extractor must pay. The tap's cost above it is the SDK's and ours.
+The floor is what any tap must do: the same pages fetched and decoded with plain requests + json
+(or lxml for XML), each record written as one Singer RECORD line with msgspec, as the taps' writer
+does. The tap's cost above it is the SDK's and ours.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,11 @@ class PeakRss:
         return self._kb / 1024
 
 
+def count_records(lines: Iterable[bytes]) -> int:
+    """The RECORD lines of a child's stdout: the tap's and the floor's are counted alike."""
+    return sum(1 for line in lines if b'"RECORD"' in line[:40])
+
+
 def select_streams(tap: str, config_path: Path, streams: list[str], dest: Path) -> Path:
     """A catalog from the tap's discovery with only ``streams`` selected."""
     out = subprocess.run(
@@ -106,7 +112,7 @@ def measure_tap(case: BenchCase, url: str) -> Measurement:
         )
         peak = PeakRss(proc.pid)
         assert proc.stdout is not None
-        records = sum(1 for line in proc.stdout if b'"RECORD"' in line[:40])
+        records = count_records(proc.stdout)
         code, rss = proc.wait(), peak.stop_mb()
         seconds = time.perf_counter() - started
     if code != 0:
@@ -117,14 +123,14 @@ def measure_tap(case: BenchCase, url: str) -> Measurement:
 def measure_floor(case: BenchCase, url: str) -> Measurement:
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.floor", case.floor, url],
+        [sys.executable, "-m", "bench.floor", case.floor, url, case.streams[0]],
         stdout=subprocess.PIPE,
     )
     peak = PeakRss(proc.pid)
     assert proc.stdout is not None
-    output = proc.stdout.read()
+    records = count_records(proc.stdout)
     code, rss = proc.wait(), peak.stop_mb()
     seconds = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"{case.name}: the floor exited {code}")
-    return Measurement(int(output.split()[-1]), seconds, rss)
+    return Measurement(records, seconds, rss)

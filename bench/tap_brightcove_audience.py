@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import requests
 
 from bench.common import BenchCase
@@ -23,7 +26,7 @@ def config(url: str) -> dict:
     }
 
 
-def floor(url: str) -> int:
+def floor(url: str) -> Iterator[dict[str, Any]]:
     """The same pages as the tap asks for, fetched and decoded with requests + json."""
     session = requests.Session()
     token = session.post(
@@ -33,7 +36,7 @@ def floor(url: str) -> int:
         timeout=30,
     ).json()["access_token"]
     session.headers["Authorization"] = f"Bearer {token}"
-    seen, offset = 0, 0
+    offset = 0
     while True:
         params: dict[str, str | int] = {
             "limit": 100,
@@ -44,10 +47,10 @@ def floor(url: str) -> int:
         page = session.get(
             f"{url}/v1/accounts/{ACCOUNT}/view_events", params=params, timeout=30
         ).json()
-        seen += len(page["result"])
+        yield from page["result"]
         offset += len(page["result"])
         if not page["result"] or offset >= page["count"]:
-            return seen
+            return
 
 
 CASES = [

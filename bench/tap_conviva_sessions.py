@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,9 +48,9 @@ def _config(hours: int) -> Any:
     return config
 
 
-def floor_replay(url: str) -> int:
+def floor_replay(url: str) -> Iterator[dict[str, Any]]:
     """The windows the tap asked for (the emulator's request log), fetched and decoded again
-    with requests + json: the same pages, each session counted once."""
+    with requests + json: the same pages, each session yielded once."""
     log = requests.get(f"{url}/_emulator/requests", timeout=60).json()
     windows = [r["query"] for r in log if r["path"].endswith("/sessions/content")]
     http = requests.Session()
@@ -58,8 +59,10 @@ def floor_replay(url: str) -> int:
     for query in windows:
         params = {name: values[0] for name, values in query.items()}
         answer = http.get(f"{url}/insights/3.0/sessions/content", params=params, timeout=60)
-        seen.update(s["conviva_session_id"] for s in answer.json()["sessions"])
-    return len(seen)
+        for session in answer.json()["sessions"]:
+            if session["conviva_session_id"] not in seen:
+                seen.add(session["conviva_session_id"])
+                yield session
 
 
 CASES = [

@@ -3,6 +3,7 @@ each) from the Rev emulator, beside the same pages fetched and decoded with requ
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -23,8 +24,8 @@ def config(url: str) -> dict[str, Any]:
     }
 
 
-def floor(url: str) -> int:
-    """Log in, scroll the webcast search, then each webcast's report; count the sessions."""
+def floor(url: str) -> Iterator[dict[str, Any]]:
+    """Log in, scroll the webcast search, then each webcast's report; yield the sessions."""
     http = requests.Session()
     login = http.post(
         f"{url}/api/v2/authenticate",
@@ -40,7 +41,6 @@ def floor(url: str) -> int:
         if not page.get("scrollId") or not page["events"]:
             break
         body = {**body, "scrollId": page["scrollId"]}
-    sessions = 0
     for event_id in ids:
         params: dict[str, Any] = {"runNumber": 0}
         while True:
@@ -49,11 +49,10 @@ def floor(url: str) -> int:
                 params=params,
                 timeout=60,
             ).json()
-            sessions += len(report["sessions"])
+            yield from report["sessions"]
             if not report.get("scrollId") or not report["sessions"]:
                 break
             params = {"runNumber": 0, "scrollId": report["scrollId"]}
-    return sessions
 
 
 CASES = [
