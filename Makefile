@@ -34,7 +34,7 @@ unit: plugins
 
 test: lint typecheck unit ## lint, types and the whole test suite
 
-bench: sync ## records/s and peak RSS of each tap against its emulator, beside the plain floor
+bench: sync ## each tap against its emulator process: rec/s at 0 and 150 ms, req/s, rec/CPU-s beside the floor, peak RSS
 	$(RUN) python -m bench $(BENCH_ARGS)
 
 plugin-settings: sync ## rewrite meltano.yml's extractors from each tap's --about --format=json

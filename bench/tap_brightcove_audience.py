@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import requests
-
-from bench.common import BenchCase
+from bench.case import JSON_FLOOR_RATIO_GOAL, BenchCase
+from bench.floor_http import floor_session
 
 ACCOUNT = "1486906377"
 RECORDS = 100_000
 CLIENT = ("emulator-client", "emulator-secret")
+# The Audience API's documented limit: 50 requests per second (per account).
+DOCUMENTED_RATE = 50.0
 
 
 def config(url: str) -> dict:
@@ -28,7 +29,7 @@ def config(url: str) -> dict:
 
 def floor(url: str) -> Iterator[dict[str, Any]]:
     """The same pages as the tap asks for, fetched and decoded with requests + json."""
-    session = requests.Session()
+    session = floor_session()
     token = session.post(
         f"{url}/v4/access_token",
         auth=CLIENT,
@@ -56,11 +57,14 @@ def floor(url: str) -> Iterator[dict[str, Any]]:
 CASES = [
     BenchCase(
         name="tap-brightcove-audience view_events",
+        label="brightcove view_events",
         vendor="brightcove",
         tap="tap-brightcove-audience",
         streams=["view_events"],
         config=config,
         floor="bench.tap_brightcove_audience:floor",
         emulator_options={"size": RECORDS, "accounts": [ACCOUNT]},
+        documented_rate=DOCUMENTED_RATE,
+        floor_ratio_goal=JSON_FLOOR_RATIO_GOAL,
     )
 ]

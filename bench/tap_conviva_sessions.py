@@ -16,7 +16,8 @@ from typing import Any
 
 import requests
 
-from bench.common import BenchCase
+from bench.case import JSON_FLOOR_RATIO_GOAL, BenchCase
+from bench.floor_http import floor_session
 
 # One "now" for the emulator, the tap and the floor (a child process inherits it): yesterday at
 # 08:00 UTC, as the tests pin it. The emulated traffic follows the hour of the day; at some hours
@@ -25,6 +26,8 @@ _YESTERDAY_8 = (int(time.time()) // 86400 - 1) * 86400 + 8 * 3600
 NOW = int(os.environ.setdefault("CONVIVA_BENCH_NOW", str(_YESTERDAY_8)))
 LIMIT = 500
 CREDENTIALS = ("emulator-client", "emulator-secret")
+# Conviva's documented limit: 3000 requests per 300 seconds.
+DOCUMENTED_RATE = 3000 / 300
 
 
 def _range(hours: int) -> tuple[datetime, datetime]:
@@ -53,7 +56,7 @@ def floor_replay(url: str) -> Iterator[dict[str, Any]]:
     with requests + json: the same pages, each session yielded once."""
     log = requests.get(f"{url}/_emulator/requests", timeout=60).json()
     windows = [r["query"] for r in log if r["path"].endswith("/sessions/content")]
-    http = requests.Session()
+    http = floor_session()
     http.auth = CREDENTIALS
     seen: set[str] = set()
     for query in windows:
@@ -68,20 +71,26 @@ def floor_replay(url: str) -> Iterator[dict[str, Any]]:
 CASES = [
     BenchCase(
         name="tap-conviva-sessions content_sessions 100k/3d",
+        label="conviva sessions 100k/3d",
         vendor="conviva",
         tap="tap-conviva-sessions",
         streams=["content_sessions"],
         config=_config(72),
         floor="bench.tap_conviva_sessions:floor_replay",
         emulator_options={"size": 100_000, "history_hours": 72, "busy_hours": 0, "now": NOW},
+        documented_rate=DOCUMENTED_RATE,
+        floor_ratio_goal=JSON_FLOOR_RATIO_GOAL,
     ),
     BenchCase(
         name="tap-conviva-sessions content_sessions busy day",
+        label="conviva sessions busy day",
         vendor="conviva",
         tap="tap-conviva-sessions",
         streams=["content_sessions"],
         config=_config(24),
         floor="bench.tap_conviva_sessions:floor_replay",
         emulator_options={"size": 50_000, "history_hours": 24, "busy_hours": 3, "now": NOW},
+        documented_rate=DOCUMENTED_RATE,
+        floor_ratio_goal=JSON_FLOOR_RATIO_GOAL,
     ),
 ]

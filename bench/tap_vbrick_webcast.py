@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import requests
-
-from bench.common import BenchCase
+from bench.case import JSON_FLOOR_RATIO_GOAL, BenchCase
+from bench.floor_http import floor_session
 
 WEBCASTS = 100
 SESSIONS_PER_WEBCAST = 1000
 START_DATE = "2020-01-01T00:00:00Z"
+# Rev's documented limit for GET calls (nearly all of the tap's): 24,000 per minute.
+DOCUMENTED_RATE = 24_000 / 60
 
 
 def config(url: str) -> dict[str, Any]:
@@ -26,7 +27,7 @@ def config(url: str) -> dict[str, Any]:
 
 def floor(url: str) -> Iterator[dict[str, Any]]:
     """Log in, scroll the webcast search, then each webcast's report; yield the sessions."""
-    http = requests.Session()
+    http = floor_session()
     login = http.post(
         f"{url}/api/v2/authenticate",
         json={"apiKey": "emulator-api-key", "secret": "emulator-secret"},
@@ -58,6 +59,7 @@ def floor(url: str) -> Iterator[dict[str, Any]]:
 CASES = [
     BenchCase(
         name="tap-vbrick-webcast webcast_attendee_sessions",
+        label="vbrick attendee_sessions",
         vendor="vbrick",
         tap="tap-vbrick-webcast",
         streams=["webcast_attendee_sessions"],
@@ -69,5 +71,7 @@ CASES = [
             "upcoming": 0,
             "sessions_per_webcast": SESSIONS_PER_WEBCAST,
         },
+        documented_rate=DOCUMENTED_RATE,
+        floor_ratio_goal=JSON_FLOOR_RATIO_GOAL,
     )
 ]

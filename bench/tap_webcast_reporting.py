@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import requests
 from lxml import etree
 
-from bench.common import BenchCase
+from bench.case import BenchCase
+from bench.floor_http import floor_session
 from emulators.webcasts import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 EVENT = "2227117"
@@ -44,7 +44,8 @@ def viewer_record(viewer: etree._Element) -> dict[str, Any]:
 
 def floor(url: str) -> Iterator[dict[str, Any]]:
     """The same report fetched and walked with requests + lxml iterparse (clearing as it goes)."""
-    login = requests.get(
+    http = floor_session()
+    login = http.get(
         f"{url}/api/login",
         params={"username": DEFAULT_USERNAME, "password": DEFAULT_PASSWORD, "ver": "2.0"},
         timeout=30,
@@ -54,9 +55,7 @@ def floor(url: str) -> Iterator[dict[str, Any]]:
     assert ui is not None
     assert si is not None
     params = {"ui": ui[1], "si": si[1], "ver": "2.0", "ei": EVENT, "tz": "GMT"}
-    response = requests.get(
-        f"{url}/api/reporting/report/xml", params=params, stream=True, timeout=300
-    )
+    response = http.get(f"{url}/api/reporting/report/xml", params=params, stream=True, timeout=300)
     response.raw.decode_content = True
     for _, viewer in etree.iterparse(response.raw, events=("end",), tag="viewer"):
         yield viewer_record(viewer)
@@ -68,6 +67,7 @@ def floor(url: str) -> Iterator[dict[str, Any]]:
 def _case(size: int) -> BenchCase:
     return BenchCase(
         name=f"tap-webcast-reporting registrants {size // 1000}k",
+        label=f"webcasts registrants {size // 1000}k",
         vendor="webcasts",
         tap="tap-webcast-reporting",
         streams=["registrants"],
