@@ -89,11 +89,25 @@ class EmulatorProcess:
         self._close()
 
     def counts(self) -> AnswerCounts:
-        stats = requests.get(f"{self.url}/_emulator/stats", timeout=30).json()
+        stats = self._stats("GET").json()
         return AnswerCounts(requests=int(stats["requests"]), throttled=int(stats["throttled"]))
 
     def reset_counts(self) -> None:
-        requests.delete(f"{self.url}/_emulator/stats", timeout=30).raise_for_status()
+        self._stats("DELETE")
+
+    def _stats(self, method: str) -> requests.Response:
+        try:
+            answer = requests.request(method, f"{self.url}/_emulator/stats", timeout=30)
+            answer.raise_for_status()
+        except requests.RequestException as exc:
+            assert self._proc is not None
+            if self._proc.poll() is None:
+                raise EmulatorError(f"the {self.vendor} emulator's stats: {exc}") from exc
+            raise EmulatorError(
+                f"the {self.vendor} emulator exited {self._proc.returncode} during the run: "
+                f"{self._last_stderr_line()}"
+            ) from exc
+        return answer
 
     def _last_stderr_line(self) -> str:
         assert self._stderr is not None

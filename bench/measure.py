@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.case import BenchCase
 from bench.child_process import ChildRun, run_child
-from bench.emulator_process import AnswerCounts, EmulatorProcess
+from bench.emulator_process import AnswerCounts, EmulatorError, EmulatorProcess
 
 
 @dataclass
@@ -65,7 +65,10 @@ def select_streams(tap: str, config_path: Path, streams: list[str], dest: Path) 
 def _measured(argv: list[str], emulator: EmulatorProcess) -> Measured:
     emulator.reset_counts()
     run = run_child(argv)
-    counts = emulator.counts()
+    try:
+        counts = emulator.counts()
+    except EmulatorError as exc:  # the run's own figures still stand
+        return Measured(run, failure=str(exc))
     if run.exit_code != 0:
         reason = run.last_stderr_line or "no stderr"
         return Measured(run, counts, f"exited {run.exit_code}: {reason}")

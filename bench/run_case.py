@@ -52,14 +52,22 @@ def describe(case: BenchCase, what: str, measured: Measured) -> str:
 def _on_emulator(
     case: BenchCase, latency: float, runs: list[Callable[[EmulatorProcess], Measured]]
 ) -> list[Measured]:
+    """The runs one after another on one emulator process; a run the emulator failed is
+    recorded as failed (why, in its failure) and the next one still tried."""
     spread = LATENCY_SPREAD_SECONDS if latency else 0.0
+    done: list[Measured] = []
     try:
         with EmulatorProcess(
             case.vendor, latency=latency, latency_spread=spread, options=case.emulator_options
         ) as emulator:
-            return [run(emulator) for run in runs]
-    except EmulatorError as exc:
-        return [Measured(failure=str(exc)) for _ in runs]
+            for run in runs:
+                try:
+                    done.append(run(emulator))
+                except EmulatorError as exc:
+                    done.append(Measured(failure=str(exc)))
+    except EmulatorError as exc:  # it did not start
+        done += [Measured(failure=str(exc)) for _ in runs[len(done) :]]
+    return done
 
 
 def run_case(case: BenchCase, latency: float, report: Callable[[str], None]) -> CaseResult:
