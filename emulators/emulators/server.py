@@ -1,4 +1,5 @@
-"""Run a vendor emulator on loopback in a background thread, behind the shared fault switches."""
+"""Run a vendor emulator on loopback in a background thread, behind the shared fault switches,
+an optional latency on every answer, and counts of the answers by status."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from emulators import registry
 from emulators.faults import Fault, FaultInjector
+from emulators.latency import Latency
 from emulators.recorder import RequestRecorder, redact_query
+from emulators.stats import AnswerStats
 
 log = logging.getLogger("emulators")
 
@@ -40,12 +43,22 @@ class RedactingRequestHandler(WSGIRequestHandler):
 
 
 class EmulatorMiddleware:
-    """Records each request, applies armed faults, serves the control endpoints."""
+    """Records each request, applies armed faults, holds answers for the latency, counts them
+    by status, and serves the control endpoints (never delayed, never counted)."""
 
-    def __init__(self, app: Any, faults: FaultInjector, recorder: RequestRecorder) -> None:
+    def __init__(
+        self,
+        app: Any,
+        faults: FaultInjector,
+        recorder: RequestRecorder,
+        latency: Latency | None = None,
+        stats: AnswerStats | None = None,
+    ) -> None:
         self.app = app
         self.faults = faults
         self.recorder = recorder
+        self.latency = latency or Latency()
+        self.stats = stats or AnswerStats()
 
     def __call__(self, environ: dict, start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -54,6 +67,31 @@ class EmulatorMiddleware:
         body = self._buffer_body(environ)
         self.recorder.record(environ, body)
         fault = self.faults.take(environ["REQUEST_METHOD"], path)
+        hold = self.latency.draw()
+        if fault is not None and fault.kind == "drop":
+            # No answer, noticed by the client after the same trip as an answer.
+            time.sleep(hold)
+            self.stats.count(None)
+            return _drop_connection(environ, start_response)
+        counted = self._counting(start_response)
+        if hold <= 0:
+            return self._answer(fault, environ, counted)
+        # The app handles the request now (a vendor's rate limiter counts it on arrival); only
+        # the finished answer waits. Each request has its own thread: the sleep holds no lock.
+        status, headers, data = _buffered(lambda s: self._answer(fault, environ, s))
+        time.sleep(hold)
+        counted(status, headers)
+        return [data]
+
+    def _counting(self, start_response: Any) -> Any:
+        def counted(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            self.stats.count(int(status.split(" ", 1)[0]))
+            return start_response(status, headers, exc_info)
+
+        return counted
+
+    def _answer(self, fault: Fault | None, environ: dict, start_response: Any) -> Iterable[bytes]:
+        """The app's answer, or the armed fault's."""
         if fault is None:
             return self.app(environ, start_response)
         if fault.kind == "slow":
@@ -63,8 +101,6 @@ class EmulatorMiddleware:
             status, headers, data = self.faults.status_response(fault)
             start_response(_status_line(status), headers)
             return [data]
-        if fault.kind == "drop":
-            return _drop_connection(environ, start_response)
         return self._malformed(environ, start_response)
 
     @staticmethod
@@ -78,17 +114,11 @@ class EmulatorMiddleware:
         return body
 
     def _malformed(self, environ: dict, start_response: Any) -> Iterable[bytes]:
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = status, headers
-            return lambda _data: None
-
-        data = b"".join(self.app(environ, capture))
+        status, headers, data = _buffered(lambda s: self.app(environ, s))
         cut = data[: max(1, len(data) // 2)]
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(cut))))
-        start_response(captured["status"], headers)
+        start_response(status, headers)
         return [cut]
 
     def _control(self, environ: dict, start_response: Any) -> Iterable[bytes]:
@@ -110,6 +140,11 @@ class EmulatorMiddleware:
         elif action == "requests" and method == "DELETE":
             self.recorder.clear()
             payload = {"cleared": True}
+        elif action == "stats" and method == "DELETE":
+            self.stats.clear()
+            payload = {"cleared": True}
+        elif action == "stats":
+            payload = self.stats.snapshot()
         elif action == "requests":
             payload = [
                 {"method": r.method, "path": r.path, "query": r.query, "at": r.at}
@@ -118,6 +153,26 @@ class EmulatorMiddleware:
         else:
             return _json(start_response, 404, {"error": f"no control endpoint {action!r}"})
         return _json(start_response, 200, payload)
+
+
+def _buffered(call: Any) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run a WSGI call to the end: its status line, headers and whole body (a streamed body is
+    produced now, so that what it does, e.g. release a quota slot, happens now)."""
+    captured: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured["status"], captured["headers"] = status, headers
+        return chunks.append
+
+    result = call(capture)
+    try:
+        chunks.extend(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return captured["status"], captured["headers"], b"".join(chunks)
 
 
 def _status_line(status: int) -> str:
@@ -151,14 +206,20 @@ def _drop_connection(environ: dict, start_response: Any) -> Iterable[bytes]:
 class EmulatorServer:
     """One vendor emulator on ``host:port`` (port 0: a free one), served from a thread.
 
-    >>> with EmulatorServer("brightcove", seed=1, size=100) as server:
-    ...     server.url, server.faults, server.requests, server.app
+    Every answer to a vendor path is held ``latency + uniform(0, latency_spread)`` seconds on
+    its way back (drawn from a generator seeded with the ``seed`` option); ``options`` go to
+    the vendor's ``create_app``.
+
+    >>> with EmulatorServer("brightcove", latency=0.05, seed=1, size=100) as server:
+    ...     server.url, server.faults, server.requests, server.app, server.stats()
     """
 
     def __init__(
         self,
         vendor: str,
         *,
+        latency: float = 0.0,
+        latency_spread: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
         app: Flask | None = None,
@@ -174,7 +235,11 @@ class EmulatorServer:
         self.app: Flask = app
         self.faults = FaultInjector(error_body)
         self.requests = RequestRecorder()
-        self._wsgi = EmulatorMiddleware(self.app, self.faults, self.requests)
+        self.latency = Latency(latency, latency_spread, seed=f"{vendor}:{options.get('seed')}")
+        self.answers = AnswerStats()
+        self._wsgi = EmulatorMiddleware(
+            self.app, self.faults, self.requests, self.latency, self.answers
+        )
         self._server: BaseWSGIServer = make_server(
             host, port, self._wsgi, threaded=True, request_handler=RedactingRequestHandler
         )
@@ -207,10 +272,17 @@ class EmulatorServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def stats(self) -> dict[str, object]:
+        """The answers to vendor paths so far: ``{"requests": N, "throttled": M, "statuses":
+        {"200": n, "429": m, ...}}`` (the same as ``GET /_emulator/stats``)."""
+        return self.answers.snapshot()
+
     def reset(self) -> None:
-        """Disarm faults and forget recorded requests (between tests sharing one server)."""
+        """Disarm faults, forget recorded requests and zero the stats (between tests sharing
+        one server)."""
         self.faults.clear()
         self.requests.clear()
+        self.answers.clear()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

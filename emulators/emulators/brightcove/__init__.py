@@ -9,7 +9,12 @@ Options of :func:`create_app` (all keyword):
 - ``clients``: client_id -> client_secret accepted by ``/v4/access_token``.
 - ``token_ttl``: token lifetime in seconds (300, as Brightcove's).
 - ``max_limit``: the largest ``limit`` accepted (100, as the Audience API page says).
-- ``rate_limit``: calls per second per account before 429 (None: no throttling).
+- ``rate_limit``: calls per second per account before 429 REQUEST_THROTTLED_ERROR with
+  ``Retry-After: 1`` (50, as documented; None: no limit per account). A sliding window of one
+  second over the calls let through (throttle.py).
+- ``ip_rate_limit``: the same per client IP, over every Audience API call whatever its account
+  or token (50, as documented; None: no limit per IP). The token endpoint (Brightcove's OAuth
+  service, another host) counts in neither.
 - ``updates_per_request``: view events processed again after each view_events call.
 - ``now_ms``: a fixed clock (epoch ms) instead of the real time; ``now`` the same as epoch
   seconds or ISO 8601 (the option every emulator takes).
@@ -22,7 +27,9 @@ Options of :func:`create_app` (all keyword):
 The state (``app.extensions["emulator_state"]``, a :class:`State`) lets tests expire tokens
 (``expire_tokens(after_requests=n)``), process view events again (``process``), hold leads back
 and serve them late (``hold_leads``, ``release_leads``), take away and give back the permission on
-an account (``refuse``, ``grant``), and switch ``state.variants`` between two syncs.
+an account (``refuse``, ``grant``), switch ``state.variants`` between two syncs, change
+``rate_limit`` / ``ip_rate_limit`` and freeze the limiters' clocks (``account_calls.clock``,
+``ip_calls.clock``).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from flask import Flask
 
 from emulators.brightcove.app import error_body, register
 from emulators.brightcove.state import State, build_state
+from emulators.brightcove.throttle import DOCUMENTED_PER_SECOND
 from emulators.brightcove.variants import Variants
 from emulators.datagen import epoch_seconds
 
@@ -53,7 +61,8 @@ def create_app(
     span_days: float = 30,
     token_ttl: int = 300,
     max_limit: int = 100,
-    rate_limit: int | None = None,
+    rate_limit: int | None = DOCUMENTED_PER_SECOND,
+    ip_rate_limit: int | None = DOCUMENTED_PER_SECOND,
     updates_per_request: int = 0,
     now_ms: int | None = None,
     now: str | float | None = None,
@@ -74,6 +83,7 @@ def create_app(
         token_ttl=token_ttl,
         max_limit=max_limit,
         rate_limit=rate_limit,
+        ip_rate_limit=ip_rate_limit,
         updates_per_request=updates_per_request,
         now_ms=now_ms,
         variants=Variants.of(variants),

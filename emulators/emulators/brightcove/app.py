@@ -47,6 +47,11 @@ def _error(
     return Response(body, status=status, content_type=content_type, headers=headers)
 
 
+def _throttled() -> Response:
+    """429 REQUEST_THROTTLED_ERROR, to be asked again in a second (the window's length)."""
+    return _error(429, headers={"Retry-After": "1"})
+
+
 def _oauth_error(status: int, error: str, description: str) -> Response:
     body = json.dumps({"error": error, "error_description": description})
     return Response(body, status=status, content_type="application/json")
@@ -103,6 +108,9 @@ def register(app: Flask, state: State) -> None:
 
 
 def _list(state: State, account: str, kind: str) -> Response:
+    # The per-IP limit comes first: it counts every call from the client, whatever its token.
+    if state.ip_throttled(request.remote_addr or "?"):
+        return _throttled()
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme != "Bearer" or not state.token_valid(token):
@@ -110,7 +118,7 @@ def _list(state: State, account: str, kind: str) -> Response:
     if account not in state.accounts or account in state.refused:
         return _error(401, f"Permission denied for account {account}")
     if state.throttled(account):
-        return _error(429, headers={"Retry-After": "1"})
+        return _throttled()
     known = VIEW_EVENT_FIELDS if kind == "view_events" else LEAD_FIELDS
     sortable = VIEW_EVENT_FIELDS if kind == "view_events" else LEAD_SORT_FIELDS
     answers = state.variants if state.variants.applies(account) else DOCUMENTED

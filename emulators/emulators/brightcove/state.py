@@ -6,11 +6,11 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 from emulators.brightcove.collection import Collection
 from emulators.brightcove.data import Timeline
+from emulators.brightcove.throttle import SlidingWindow
 from emulators.brightcove.variants import Variants
 from emulators.datagen import rng
 
@@ -26,9 +26,11 @@ class State:
     clients: dict[str, str]
     token_ttl: int
     max_limit: int
+    #: Calls a second per account, and per client IP, before 429 (None: that limit is off).
     rate_limit: int | None
     updates_per_request: int
     now_ms: int | None = None  # a fixed clock for the data; None: the real time
+    ip_rate_limit: int | None = None
     #: Other plausible answers of the real API (variants.py); the defaults are the docs'.
     variants: Variants = field(default_factory=Variants)
     #: Accounts the data set has but the credentials may not read: answered 401 with any token.
@@ -36,7 +38,9 @@ class State:
     tokens: dict[str, float] = field(default_factory=dict)  # token -> monotonic expiry
     issued_tokens: list[str] = field(default_factory=list)  # every token, for leak checks
     _expire_in_requests: int | None = None
-    _calls: dict[str, deque[float]] = field(default_factory=dict)
+    #: The calls each limit let through in the last second (tests may freeze their ``clock``).
+    account_calls: SlidingWindow = field(default_factory=SlidingWindow)
+    ip_calls: SlidingWindow = field(default_factory=SlidingWindow)
     _process_round: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -94,17 +98,11 @@ class State:
     # -- throttling -----------------------------------------------------------------------
     def throttled(self, account: str) -> bool:
         """More than ``rate_limit`` calls for this account within the last second."""
-        if self.rate_limit is None:
-            return False
-        now = time.monotonic()
-        with self.lock:
-            calls = self._calls.setdefault(account, deque())
-            while calls and calls[0] <= now - 1:
-                calls.popleft()
-            if len(calls) >= self.rate_limit:
-                return True
-            calls.append(now)
-        return False
+        return not self.account_calls.admit(account, self.rate_limit)
+
+    def ip_throttled(self, ip: str) -> bool:
+        """More than ``ip_rate_limit`` calls from this client IP within the last second."""
+        return not self.ip_calls.admit(ip, self.ip_rate_limit)
 
     # -- data -----------------------------------------------------------------------------
     def hold_leads(self, account: str, indices: list[int]) -> list[str]:
@@ -157,6 +155,7 @@ def build_state(
     updates_per_request: int,
     now_ms: int | None,
     variants: Variants | None = None,
+    ip_rate_limit: int | None = None,
 ) -> State:
     from datetime import datetime
 
@@ -177,6 +176,7 @@ def build_state(
         token_ttl=token_ttl,
         max_limit=max_limit,
         rate_limit=rate_limit,
+        ip_rate_limit=ip_rate_limit,
         updates_per_request=updates_per_request,
         now_ms=now_ms,
         variants=answers,

@@ -74,7 +74,7 @@ class ConvivaState:
         viewer_module: bool,
         max_limit: int,
         max_response_sessions: int | None,
-        rate_limit: tuple[int, float],
+        rate_limit: tuple[int, float] | None,
         saved_filters: dict[str, dict[str, list[str]]] | None,
         answer_cap: int | None = None,
         range_by: str = "overlap",
@@ -95,7 +95,7 @@ class ConvivaState:
         self.viewer_module = viewer_module
         self.max_limit = max_limit
         self.max_response_sessions = max_response_sessions
-        self.rate_limiter = RateLimiter(*rate_limit)
+        self.rate_limiter = RateLimiter(*rate_limit) if rate_limit is not None else None
         self.saved_filters = (
             saved_filters
             if saved_filters is not None

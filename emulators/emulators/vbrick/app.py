@@ -61,7 +61,12 @@ def create_app(
 ) -> Flask:
     """The emulator app; ``options`` set :class:`VbrickState` fields (``token_lifetime_seconds``,
     ``scroll_ttl_seconds``, ``in_progress``, ``upcoming``, ``large_webcasts``,
-    ``sessions_per_webcast``, ``rate_limits``, ``send_retry_after``, credentials...).
+    ``sessions_per_webcast``, ``send_retry_after``, credentials...; sets may be given as lists).
+
+    ``rate_limits`` is the calls allowed per ``rate_window_seconds`` (60) by kind before 429
+    ``{"code": "TooManyRequests", ...}``: ``{"GET": 24000, "POST": 3600, "realtime": 2}`` by
+    default, the official client's budgets (real-time attendee calls count only as
+    "realtime"); a kind left out or None is not limited.
 
     ``now`` (epoch seconds or ISO 8601) starts the emulator's clock there, and anchors the
     schedule on it unless ``anchor`` is given."""

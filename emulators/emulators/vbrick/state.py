@@ -82,6 +82,10 @@ class VbrickState:
     clock_offset: float = 0.0
 
     def __post_init__(self) -> None:
+        # Options given as JSON (``python -m emulators serve --options``) hold lists for sets.
+        self.forbidden, self.missing = set(self.forbidden), set(self.missing)
+        self.unauthorized, self.lost_scrolls = set(self.unauthorized), set(self.lost_scrolls)
+        self.drop_fields = {kind: set(names) for kind, names in self.drop_fields.items()}
         self.tokens: dict[str, float] = {}
         self.scrolls: dict[str, Scroll] = {}
         self.failed_logins = 0

@@ -7,8 +7,10 @@ Routes (``api_url`` = ``<base>/api``, ``reporting_url`` = ``<base>/api/reporting
 Options: ``seed``, ``size`` (registrants of each generated event), ``events`` (generated events),
 ``expired_events`` (how many of them are expired), ``samples`` (serve the page's sample events
 123456 (XML, broken attribute included) and 20786 (JSON, broken row included)), ``username``,
-``password``, ``session_lifetime`` (s, default two hours), ``max_reports_per_hour``,
-``max_expired_reports_per_hour``, ``now`` (a frozen clock: epoch seconds or ISO 8601), and the
+``password``, ``session_lifetime`` (s, default two hours), ``max_reports_per_hour`` (1000, as
+the page says) and ``max_expired_reports_per_hour`` (50): past them, and for a second report
+while one is still being answered, the call is answered with HTTP 200 and return code 62, the
+API's own refusal (quotas.py), ``now`` (a frozen clock: epoch seconds or ISO 8601), and the
 other plausible answers to the tap's assumed names: ``parameter_names`` (``{"tz": "timezone"}``:
 the report call knows the parameter by another name, so the tap's is ignored), ``report_path``,
 ``expired_report_path`` (a path the tap does not use: its own is answered 404),
