@@ -7,6 +7,7 @@ margin ahead of expiry and lets the stream invalidate a token after a 401.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +50,8 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
         self.session = requests.Session()
         self.timeout = timeout  # request_timeout, as for every request
         self.tokens_fetched = 0
+        # Requests in flight at once share the token: one fetches it, the others wait for it.
+        self.lock = threading.RLock()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> BrightcoveAuthenticator:
@@ -72,10 +75,30 @@ class BrightcoveAuthenticator(OAuthAuthenticator):
         age = (datetime.now(UTC) - self.last_refreshed).total_seconds()
         return age < lifetime - margin
 
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """The run's token on the request, fetched first when there is none or it is about to
+        expire (by one request, the others in flight waiting for it)."""
+        with self.lock:
+            if not self.is_token_valid():
+                self.update_access_token()
+            token = self.access_token
+        request.headers["Authorization"] = f"Bearer {token}"
+        return request
+
     def invalidate(self) -> None:
         """Forget the token: the next request fetches a new one."""
-        self.access_token = None
-        self.last_refreshed = None
+        with self.lock:
+            self.access_token = None
+            self.last_refreshed = None
+
+    def drop(self, token: str | None) -> bool:
+        """Forget ``token`` after a 401, if it is still the run's token (True). False: another
+        request refused with it has already dropped it, and one renewal serves them all."""
+        with self.lock:
+            if token is None or token != self.access_token:
+                return False
+            self.invalidate()
+            return True
 
     def update_access_token(self) -> None:
         """Fetch a token. Refused credentials end the sync with a message that names the
@@ -123,3 +146,10 @@ def oauth_error_text(response: requests.Response) -> str:
     except (ValueError, AttributeError):
         text = ""
     return (text or response.reason or "no message")[:MAX_MESSAGE_CHARS]
+
+
+def token_of(request: requests.PreparedRequest | None) -> str | None:
+    """The bearer token a request was sent with."""
+    header = str((request.headers.get("Authorization") if request is not None else None) or "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

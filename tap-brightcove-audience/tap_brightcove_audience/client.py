@@ -4,12 +4,11 @@ resources. Each account is a partition, so each has its own bookmark."""
 from __future__ import annotations
 
 import email.utils
+import functools
 import itertools
-import json
 import logging
 import random
 import re
-import threading
 import time
 import typing as t
 from collections.abc import Callable, Generator, Iterable
@@ -19,13 +18,23 @@ from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import msgspec
 import requests
-from singer_sdk import RESTStream
+from singer_sdk import RESTStream, metrics
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.types import Context
+from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams.rest import PageContext
 
-from tap_brightcove_audience.auth import BrightcoveAuthenticator
+from tap_brightcove_audience.auth import BrightcoveAuthenticator, token_of
+from tap_brightcove_audience.concurrency import (
+    Lookahead,
+    RequestGate,
+    RunClosedError,
+    WorkerPool,
+    unread,
+)
 from tap_brightcove_audience.errors import (
     AccountAnswerError,
     ApiUnavailableError,
@@ -38,12 +47,13 @@ from tap_brightcove_audience.errors import (
     UnreadableStreamError,
 )
 from tap_brightcove_audience.keys import record_key
+from tap_brightcove_audience.messages import RecordLines
 from tap_brightcove_audience.owed import OwedItems, OwedLedger, item_key
 from tap_brightcove_audience.pagination import CountedOffsetPaginator
 from tap_brightcove_audience.settings import where_clauses
 from tap_brightcove_audience.values import (
+    CANONICAL_LENGTH,
     epoch_ms,
-    is_canonical,
     parse_setting_datetime,
     parse_timestamp,
     to_utc_ms,
@@ -75,6 +85,10 @@ NETWORK_FAILURES = (
     ConnectionResetError,
 )
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
+#: The first page's offset as its URL spells it.
+OFFSET_ZERO = "offset=0"
+#: Marks a request that was refused once and asked again with a renewed token.
+RENEWED_AFTER_401 = "_tap_renewed_after_401"
 
 
 class BackoffEcho(logging.Filter):
@@ -88,33 +102,6 @@ class BackoffEcho(logging.Filter):
 BACKOFF_ECHO = BackoffEcho()
 
 
-class RequestPacer:
-    """At most ``per_second`` requests a second, across every stream of one run (None: no
-    pacing). Thread-safe, so that requests in flight at once share it."""
-
-    def __init__(
-        self,
-        per_second: float | None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self.clock, self.sleep = clock, sleep
-        self.next_at = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            now = self.clock()
-            start = max(now, self.next_at)
-            self.next_at = start + self.interval
-        if start > now:
-            self.sleep(start - now)
-
-
 class StateSink(t.Protocol):
     """The Tap's public ``state_writer`` as a stream uses it."""
 
@@ -126,8 +113,13 @@ class RunResources:
     """What one run of the tap shares across its streams: made once by the Tap
     (tap.py, discover_streams) and handed to every stream's constructor."""
 
-    #: max_requests_per_second, across both streams and every account.
-    pacer: RequestPacer
+    #: What every try of every request passes: max_requests_per_second and
+    #: max_concurrent_requests across both streams and every account, and the pause after a 429.
+    gate: RequestGate
+    #: The threads that send pages ahead of the streams (None: one request at a time).
+    pool: WorkerPool | None
+    #: How many pages a stream may have asked for ahead and not read yet (in flight or held).
+    lookahead_depth: int
     #: The owed items of every stream, and the summary at the end of the sync.
     owed: OwedLedger
     #: The one token holder, so that both streams use one token.
@@ -137,6 +129,10 @@ class RunResources:
     #: When the sync started: the ``to`` of every request, so that records changing while we
     #: page leave the window instead of shifting pages under us (the next sync reads them).
     sync_started: datetime
+
+    def close(self) -> None:
+        """The sync is over: pages asked for ahead and never read stop trying."""
+        self.gate.close()
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -196,7 +192,13 @@ class BrightcoveStream(RESTStream[int]):
         super().__init__(tap, **kwargs)
         self.resources = resources
         self.logger.addFilter(BACKOFF_ECHO)
-        self.refreshed_after_401 = False
+        #: Pages asked for ahead of this stream's reading (the run's workers send them).
+        self.lookahead = Lookahead(resources.pool, resources.lookahead_depth)
+        self.record_lines = RecordLines(self, tap)
+        #: Each account's first page request, which the others are copies of (prepare_page).
+        self.first_pages: dict[str, requests.PreparedRequest] = {}
+        #: The accounts of this sync in the order they are read (``partitions``).
+        self.account_order: list[str] = []
         self.last_value: dict[str, str] = {}
         # Whether the state holds something not yet saved that a fatal error must not lose:
         # a record emitted, a partition finished, an account owed.
@@ -218,6 +220,7 @@ class BrightcoveStream(RESTStream[int]):
         # written: the one public hook at the end of a sync, where the owed items are summed
         # up (and fail_on_owed ends the sync). tests/project/test_owed.py guards that order.
         super().log_sync_costs()
+        self.lookahead.close()  # pages asked for ahead and never read stop trying
         self.resources.owed.stream_finished(self.name)
 
     @property
@@ -251,7 +254,8 @@ class BrightcoveStream(RESTStream[int]):
                 self.forget(
                     {"account_id": account}, "it is no longer in account_ids, so not asked for"
                 )
-        return [{"account_id": a} for a in [*first, *(a for a in configured if a not in first)]]
+        self.account_order = [*first, *(a for a in configured if a not in first)]
+        return [{"account_id": a} for a in self.account_order]
 
     @property
     def check_sorted(self) -> bool:
@@ -317,22 +321,23 @@ class BrightcoveStream(RESTStream[int]):
             raise PermanentAnswerError(self.response_error_message(response))
         if status >= 400:
             raise AccountAnswerError(self.response_error_message(response))
-        where = f"GET {urlsplit(response.url).path}"
         try:
             body = page_body(response)
         except ValueError:
-            msg = f"{self.name}: the answer to {where} is not JSON (cut off?)"
+            msg = f"{self.name}: the answer to {answer_path(response)} is not JSON (cut off?)"
             raise RetriableAPIError(msg, response) from None
         if problem := self.page_problem(body):
-            msg = f"{self.name}: the answer to {where} is not the documented page: {problem}"
+            msg = (
+                f"{self.name}: the answer to {answer_path(response)} is not the documented "
+                f"page: {problem}"
+            )
             raise RetriableAPIError(msg, response)
         if mismatch := self.where_mismatch(body["result"]):
             msg = (
-                f"{self.name}: the answer to {where} holds {mismatch}: the API did not apply the "
-                f"{self.where_setting} filter as the tap reads it"
+                f"{self.name}: the answer to {answer_path(response)} holds {mismatch}: the API "
+                f"did not apply the {self.where_setting} filter as the tap reads it"
             )
             raise AccountAnswerError(msg)
-        self.refreshed_after_401 = False
 
     def page_problem(self, body: t.Any) -> str | None:
         """What makes ``body`` other than the documented page (None: it is one)."""
@@ -369,8 +374,8 @@ class BrightcoveStream(RESTStream[int]):
                 continue
             if type(value) is not str:
                 return f"{name} {value!r} is not an ISO 8601 timestamp"
-            if is_canonical(value):
-                continue
+            if len(value) == CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T":
+                continue  # is_canonical, inline: the check of every timestamp of every page
             try:
                 zoned = parse_timestamp(value).tzinfo is not None
             except ValueError:
@@ -437,18 +442,22 @@ class BrightcoveStream(RESTStream[int]):
             self.logger.warning("%s: " + message, self.name, *args)
 
     def handle_unauthorized(self, response: requests.Response) -> None:
-        """First 401: drop the token and ask again at once with a new one. Second in a row:
-        stop (a refused token is never a reason to wait)."""
-        if self.refreshed_after_401:
+        """A 401: the request is asked again at once with a new token, the token renewed once
+        for every request in flight (the first 401 to the run's token drops it; the others
+        carried it too, and only ask again). Refused again after its own renewal, a request
+        stops: the account cannot be read with these credentials (a refused token is never a
+        reason to wait)."""
+        request = response.request
+        if request.__dict__.get(RENEWED_AFTER_401):
             msg = (
                 self.response_error_message(response)
                 + " (again with a new token: check that the client_id has Audience Read "
                 "permission on this account)"
             )
             raise AccountAnswerError(msg)
-        self.refreshed_after_401 = True
-        self.authenticator.invalidate()
-        self.logger.warning("%s: token refused (401), fetching a new one", self.name)
+        request.__dict__[RENEWED_AFTER_401] = True
+        if self.authenticator.drop(token_of(request)):
+            self.logger.warning("%s: token refused (401), fetching a new one", self.name)
         raise RetryAtOnceError(self.response_error_message(response), response)
 
     def response_error_message(self, response: requests.Response) -> str:
@@ -469,6 +478,47 @@ class BrightcoveStream(RESTStream[int]):
                 body.get("count"),
             )
         return records
+
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        # No stream hangs from these: the SDK's default makes (and copies) a child context for
+        # every record all the same.
+        return ()
+
+    #: The partition whose records are being read, and its state entry (get_records).
+    bookmark_of: tuple[Context | None, dict] | None = None
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Context | None = None
+    ) -> None:
+        # SDK 0.54's private per-record bookmark step, overridden here for its cost alone (it
+        # looks the partition's state up again for every record: a third of the tap's own time
+        # per record). For this stream the SDK's step sets the partition's replication_key and
+        # replication_key_value to the record's (INCREMENTAL, is_sorted, check_sorted off: the
+        # order is checked in get_records); so does this, on the state entry get_records looked
+        # up once. Anything else goes the SDK's way. Guarded by tests/project/test_record_lines.py.
+        value = latest_record.get(self.replication_key or "")
+        held = self.bookmark_of
+        if type(value) is str and held is not None and held[0] == context:
+            held[1]["replication_key"] = self.replication_key
+            held[1]["replication_key_value"] = value
+        else:
+            super()._increment_stream_state(latest_record, context=context)
+
+    @cached_property
+    def writes_lines_directly(self) -> bool:
+        return self.record_lines.applies()
+
+    def _write_record_message(self, record: dict[str, Any]) -> None:
+        # SDK 0.54's private per-record writer: the one private override of this tap
+        # (messages.py says when the line is written directly, and why); guarded by
+        # tests/project/test_record_lines.py.
+        if self.writes_lines_directly:
+            self.record_lines.write(record)
+            self.state_manager.is_flushed = False
+        else:
+            super()._write_record_message(record)
 
     # Records are shaped once, in get_records, from the API's JSON (only the schema's fields,
     # booleans made booleans): the SDK's per-value type conformance would be pure cost on top.
@@ -492,15 +542,24 @@ class BrightcoveStream(RESTStream[int]):
         item = {"account_id": account}
         low = utc_text(self.window_start(context))
         high = utc_text(self.resources.sync_started)
+        key = self.replication_key or ""
+        self.bookmark_of = (
+            (context, self.get_context_state(context))
+            if self.replication_method == "INCREMENTAL" and not self.check_sorted
+            else None
+        )
         try:
             for row in self.request_records(context):
                 record = self.shape(row, account)
-                value = record.get(self.replication_key or "")
-                self.check_order(account, value)
-                self.check_window(value, low, high)
+                value = record.get(key)
+                if value is not None:
+                    self.check_order(account, value)
+                    if not low <= value <= high:
+                        self.check_window(value, low, high)
                 self.progress_to_save = True
                 yield record
         except FatalAPIError as exc:
+            self.lookahead.keep_only(lambda key: key[0] != account)  # type: ignore[index]
             self.skip(item, exc)
         else:
             self.owed_items().paid(item)
@@ -512,7 +571,6 @@ class BrightcoveStream(RESTStream[int]):
         """Skip the account ``exc`` was about, with a warning: owed, or not when the docs call
         the answer permanent. Ends the sync (raises) when the failure is the whole API's."""
         account = item["account_id"]
-        self.refreshed_after_401 = False
         if isinstance(exc, PermanentAnswerError):
             self.logger.warning(
                 "%s: account %s skipped in this sync: %s. The API's docs call this answer "
@@ -554,6 +612,7 @@ class BrightcoveStream(RESTStream[int]):
         """End the sync with ``exc``, the state of what was already done written first."""
         if self.progress_to_save:
             self.resources.state_writer.write_state(self.tap_state)
+        self.resources.close()
         raise exc
 
     def forget(self, item: dict[str, str], why: str) -> None:
@@ -593,6 +652,30 @@ class BrightcoveStream(RESTStream[int]):
 
     def shape(self, row: dict, account: str) -> dict[str, Any]:
         """The schema's fields (and only those), UTC timestamps, booleans, account and key."""
+        if row.keys() != self.keys_checked:
+            self.check_fields(row)
+        if self.keys_checked_all:
+            record = row  # every field the API documents, and no other: shaped in place
+        else:
+            record = {name: row.get(name) for name in self.schema_fields}
+        record["account_id"] = account
+        for name in ("created_at", "updated_at"):
+            value = record.get(name)
+            # is_canonical, inline (nearly every value): else to_utc_ms writes it so.
+            if value is not None and not (
+                len(value) == CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T"
+            ):
+                record[name] = to_utc_ms(value)
+        for name in self.boolean_fields:
+            if (value := record[name]) is not None and not isinstance(value, bool):
+                record[name] = str(value).lower() in ("true", "1")
+        record[self.key_name] = record_key(account, record, self.key_fields)
+        return record
+
+    def check_fields(self, row: dict) -> None:
+        """The fields of a record whose set of fields differs from the last one checked:
+        unknown fields are warned about, fields not asked for noticed. Records of the same
+        set of fields (nearly all) need no check of their own."""
         if unknown := row.keys() - self.fields_seen:
             self.warn_unknown(unknown)
         if self.fields_asked and not row.keys() <= self.fields_asked:
@@ -602,16 +685,18 @@ class BrightcoveStream(RESTStream[int]):
                 "catalog's selection leaves them out",
                 ", ".join(sorted(row.keys() - self.fields_asked)),
             )
-        record = {name: row.get(name) for name in self.schema_fields}
-        record["account_id"] = account
-        for name in ("created_at", "updated_at"):
-            if (value := record.get(name)) is not None:
-                record[name] = to_utc_ms(value)
-        for name in self.boolean_fields:
-            if (value := record[name]) is not None and not isinstance(value, bool):
-                record[name] = str(value).lower() in ("true", "1")
-        record[self.key_name] = record_key(account, record, self.key_fields)
-        return record
+        self.keys_checked = frozenset(row.keys())
+        self.keys_checked_all = self.keys_checked == self.api_fields
+
+    #: The set of fields of the last record whose fields were checked, and whether it is the
+    #: schema's API fields exactly.
+    keys_checked: frozenset[str] = frozenset({"-"})
+    keys_checked_all = False
+
+    @cached_property
+    def api_fields(self) -> frozenset[str]:
+        """The schema's fields the API sends (not the account and the key the tap adds)."""
+        return frozenset(self.schema_fields) - {"account_id", self.key_name}
 
     @cached_property
     def fields_seen(self) -> set[str]:
@@ -643,6 +728,127 @@ class BrightcoveStream(RESTStream[int]):
             raise PaginationError(msg)
         self.last_value[account] = value
 
+    # -- pages asked for ahead ------------------------------------------------------------------
+
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        """The SDK's page loop (RESTStream.request_records, SDK 0.54) with pages asked for ahead
+        on the run's workers: once a page gives ``count``, the following offsets, and then the
+        next accounts' first pages. The answers are read in the paginator's order, each checked
+        as it is read, so records, checks and state are those of one request at a time."""
+        account = str((context or {}).get("account_id", ""))
+        paginator = self.get_new_paginator()
+        with self.get_http_request_counter() as request_counter:
+            request_counter.with_context(context)
+            while not paginator.finished:
+                token = paginator.current_value
+                response = self.lookahead.take(
+                    (account, token), functools.partial(self.send_page, context, token)
+                )
+                request_counter.increment()
+                self.update_sync_costs(response.request, response, context)
+                self.send_ahead(account, paginator, response)
+                records = iter(self.parse_response(response))
+                first = next(records, None)
+                if first is None and not paginator.continue_if_empty(response):
+                    break  # the SDK's loop stops at an empty page too
+                if first is not None:
+                    yield first
+                    yield from records
+                paginator.advance(response)
+
+    def send_page(self, context: Context | None, token: int | None) -> requests.Response:
+        """One page's request, prepared here (on the stream's thread) and sent with its
+        retries."""
+        return self.sender(self.prepare_page(context, token), context)
+
+    def prepare_page(self, context: Context | None, token: int | None) -> requests.PreparedRequest:
+        """One page's request. An account's first page is prepared the SDK's way
+        (get_http_request); the others differ from it by ``offset`` alone, so they are copies of
+        it with their offset in the URL (preparing each anew costs as much as shaping its
+        records)."""
+        account = str((context or {}).get("account_id", ""))
+        first = self.first_pages.get(account)
+        if first is None:
+            first = self.first_pages[account] = self.prepare_anew(context, 0)
+        page = first.copy()
+        if token:
+            before, marker, after = str(first.url).partition(f"&{OFFSET_ZERO}&")
+            if not marker:
+                return self.prepare_anew(context, token)
+            page.url = f"{before}&offset={int(token)}&{after}"
+        return page
+
+    def prepare_anew(self, context: Context | None, token: int | None) -> requests.PreparedRequest:
+        request = self.get_http_request(page=PageContext(context, token))
+        return self.build_prepared_request(
+            method=request.method,
+            url=request.url,
+            params=request.encode_params(),
+            headers=request.headers,
+        )
+
+    def send_ahead(
+        self, account: str, paginator: BaseAPIPaginator, response: requests.Response
+    ) -> None:
+        """Ask for the pages the paginator will want next while this one is read: the offsets
+        left of this account, then the first pages of the accounts after it. A page asked for
+        ahead that the paginator turns out not to want is dropped unread."""
+        ahead = t.cast("CountedOffsetPaginator", paginator).offsets_ahead(response)
+        self.lookahead.keep_only(lambda key: key[0] != account or key[1] in ahead)  # type: ignore[index]
+        room = self.lookahead.room()
+        for offset in ahead[:room]:
+            self.offer((account, offset))
+        if room > len(ahead) and account in self.account_order:
+            following = self.account_order[self.account_order.index(account) + 1 :]
+            for other in following[: room - len(ahead)]:
+                self.offer((other, 0))
+
+    def offer(self, key: tuple[str, int]) -> None:
+        if self.lookahead.offered(key):
+            return
+        context = {"account_id": key[0]}
+        if key[1] == 0:
+            # Another account's first page: its ``from`` is its starting value, which the SDK
+            # writes into that account's state when it begins it. Written now, from the same
+            # state and settings, it is the value the SDK writes again then.
+            self.state_manager.write_starting_replication_value(
+                context=context,
+                replication_method=self.replication_method,
+                replication_key=self.replication_key,
+                config=dict(self.config),
+                compare_start_date_fn=self.compare_start_date,
+            )
+        prepared = self.prepare_page(context, key[1])
+        self.lookahead.offer(key, lambda: self.sender(prepared, context))
+
+    @cached_property
+    def proxies(self) -> dict[str, str]:
+        """The proxies of the environment for the API's host (HTTPS_PROXY, NO_PROXY...), read
+        once: requests would read the environment again for every request."""
+        if not self.requests_session.trust_env:
+            return dict(self.requests_session.proxies)
+        found = requests.utils.get_environ_proxies(self.url_base)
+        return {**found, **self.requests_session.proxies}
+
+    @cached_property
+    def sender(self) -> Callable[[requests.PreparedRequest, Context | None], requests.Response]:
+        """``send`` within the retry contract (request_decorator)."""
+        return self.request_decorator(self.send)
+
+    def send(
+        self, prepared: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """One try: credentials applied, sent, its duration logged, its answer checked."""
+        response = self.requests_session.send(
+            self.authenticator(prepared),
+            timeout=self.timeout,
+            allow_redirects=self.allow_redirects,
+            proxies=self.proxies,
+        )
+        log_request_duration(self, response, context)
+        self.validate_response(response)
+        return response
+
     # -- the retry contract (identical in the four taps) -----------------------------------------
 
     def backoff_max_tries(self) -> int:
@@ -671,9 +877,14 @@ class BrightcoveStream(RESTStream[int]):
             renewing = isinstance(failure, RetryAtOnceError)  # bounded by the tap's own rule
             if not renewing and time.monotonic() - started + wait > budget:
                 return
+            if throttled(failure):
+                self.resources.gate.throttled(wait)  # every request of the run waits as long
             failure = yield wait
 
     def backoff_handler(self, details: Details) -> None:
+        if self.resources.gate.closed or unread():
+            # A page asked for ahead that nobody reads any more: it stops here, unsaid.
+            raise RunClosedError("nobody reads this answer any more")
         self.logger.warning(
             "%s: try %d failed (%s); trying again in %.1f s",
             self.name,
@@ -684,16 +895,16 @@ class BrightcoveStream(RESTStream[int]):
 
     def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
         """The SDK's retries around ``func``, inside the retry contract: each try waits its turn
-        (max_requests_per_second), a network failure becomes a NoAnswerError (whose message holds
+        (the run's RequestGate), a network failure becomes a NoAnswerError (whose message holds
         no query), and a request that still fails when its budget is spent ends the sync with one
         error naming the API host and the setting."""
 
         def one_try(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            self.resources.pacer.wait()
-            try:
-                return func(*args, **kwargs)
-            except NETWORK_FAILURES as exc:
-                raise no_answer(exc) from None
+            with self.resources.gate.slot():
+                try:
+                    return func(*args, **kwargs)
+                except NETWORK_FAILURES as exc:
+                    raise no_answer(exc) from None
 
         retried = super().request_decorator(one_try)
 
@@ -762,6 +973,43 @@ def owed_reason(exc: BaseException) -> str | None:
     return " ".join(str(failure).split())[:300]
 
 
+def answer_path(response: requests.Response) -> str:
+    """The request an answer is to, for messages: method and path, never the query."""
+    return f"GET {urlsplit(response.url).path}"
+
+
+def throttled(failure: t.Any) -> bool:
+    """Whether a failed try was the API throttling the tap (HTTP 429)."""
+    response = getattr(failure, "response", None)
+    return response is not None and response.status_code == 429
+
+
+def log_request_duration(
+    stream: RESTStream, response: requests.Response, context: Context | None
+) -> None:
+    """The SDK's ``http_request_duration`` METRIC line for one answer (SDK 0.54 writes it from
+    a private method of its own page loop, which this tap's loop replaces)."""
+    if not stream.metrics_logger.isEnabledFor(logging.INFO):
+        return  # metrics logged at a higher level only: nothing to build
+    tags: dict[str, t.Any] = {
+        metrics.Tag.STREAM: stream.name,
+        metrics.Tag.ENDPOINT: stream.path,
+        metrics.Tag.HTTP_STATUS_CODE: response.status_code,
+        metrics.Tag.STATUS: metrics.Status.SUCCEEDED
+        if response.status_code < 400
+        else metrics.Status.FAILED,
+    }
+    if context:
+        tags[metrics.Tag.CONTEXT] = context
+    point = metrics.Point(
+        "timer",
+        metric=metrics.Metric.HTTP_REQUEST_DURATION,
+        value=response.elapsed.total_seconds(),
+        tags=tags,
+    )
+    metrics.log(stream.metrics_logger, point=point)
+
+
 # -- one response decoded once (the same way in all four taps) ---------------------------------
 
 _DECODED = "_tap_brightcove_audience_body"
@@ -776,5 +1024,13 @@ def decoded(response: requests.Response, decode: Callable[[bytes], t.Any]) -> t.
 
 
 def page_body(response: requests.Response) -> t.Any:
-    """The answer's JSON, decoded once (the paginator is given this reader)."""
-    return decoded(response, json.loads)
+    """The answer's JSON, decoded once (the paginator is given this reader); ValueError when
+    it is not JSON."""
+    return decoded(response, json_value)
+
+
+def json_value(content: bytes) -> t.Any:
+    try:
+        return msgspec.json.decode(content)
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from None

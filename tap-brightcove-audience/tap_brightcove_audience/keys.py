@@ -16,5 +16,8 @@ SEPARATOR = "\x1f"  # a character none of the fields contain
 
 def record_key(account_id: str, record: Mapping[str, object], fields: tuple[str, ...]) -> str:
     """32 hex characters of BLAKE2b over account_id and ``fields`` (missing: empty)."""
-    parts = [account_id, *("" if record.get(f) is None else str(record.get(f)) for f in fields)]
+    parts = [account_id]
+    for name in fields:
+        value = record.get(name)
+        parts.append(value if type(value) is str else "" if value is None else str(value))
     return hashlib.blake2b(SEPARATOR.join(parts).encode(), digest_size=16).hexdigest()

@@ -22,7 +22,7 @@ class CountedOffsetPaginator(OffsetPaginator):
     """Advances ``offset`` by the records received while ``offset < count``."""
 
     #: Once the first page has given ``count``, every following offset is known: the pages
-    #: could be asked for ahead.
+    #: are asked for ahead (offsets_ahead).
     tokens_known_ahead: ClassVar[bool] = True
 
     def __init__(self, page_size: int, label: str, read: PageReader) -> None:
@@ -33,6 +33,20 @@ class CountedOffsetPaginator(OffsetPaginator):
         self.per_page = page_size
         self.pages_read = 0
         self.previous_fingerprint: tuple[str, str] | None = None
+
+    def offsets_ahead(self, response: requests.Response) -> range:
+        """The offsets of the pages after this one, as far as its answer tells (``count``, and
+        the records a page holds): pages that can be asked for before this one is read. The
+        paginator still decides which page comes next (has_more, get_next)."""
+        body = self.read(response)
+        records = body.get("result") if isinstance(body, dict) else None
+        count = body.get("count") if isinstance(body, dict) else None
+        if not isinstance(records, list) or not records or type(count) is not int:
+            return range(0)
+        per_page = self.per_page
+        if self.first_count is None:  # the first page: the same rule as has_more's
+            per_page = len(records) if len(records) < count else self.page_size
+        return range(self.current_value + len(records), count, max(1, per_page))
 
     def has_more(self, response: requests.Response) -> bool:
         body = self.read(response)

@@ -14,9 +14,14 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_brightcove_audience import settings
 from tap_brightcove_audience.auth import BrightcoveAuthenticator
-from tap_brightcove_audience.client import RequestPacer, RunResources
+from tap_brightcove_audience.client import RunResources
+from tap_brightcove_audience.concurrency import RequestGate, RequestPacer, WorkerPool
 from tap_brightcove_audience.owed import OwedLedger
 from tap_brightcove_audience.streams import STREAM_TYPES
+
+#: Pages a stream may have asked for ahead and not read yet, per request in flight: enough to
+#: keep every request in flight busy while the stream reads, few enough to keep memory small.
+LOOKAHEAD_PER_REQUEST_IN_FLIGHT = 2
 
 
 class TapBrightcoveAudience(Tap):
@@ -72,10 +77,14 @@ class TapBrightcoveAudience(Tap):
                 signal.signal(getattr(signal, name), stop)
 
     def discover_streams(self) -> list[Stream]:
-        # The run's shared objects, made once: one pace and one token for the whole sync,
-        # whichever stream asks first, and one `to` for every request.
+        # The run's shared objects, made once: one pace, one set of requests in flight and
+        # one token for the whole sync, whichever stream asks first, and one `to` for every
+        # request.
+        in_flight = int(self.config.get("max_concurrent_requests") or 1)
         resources = RunResources(
-            pacer=RequestPacer(self.config.get("max_requests_per_second")),
+            gate=RequestGate(in_flight, RequestPacer(self.config.get("max_requests_per_second"))),
+            pool=WorkerPool(in_flight, self.name) if in_flight > 1 else None,
+            lookahead_depth=LOOKAHEAD_PER_REQUEST_IN_FLIGHT * in_flight,
             owed=OwedLedger(
                 max_syncs=int(self.config["max_owed_syncs"]),
                 fail=bool(self.config["fail_on_owed"]),

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-_CANONICAL_LENGTH = len("2016-04-25T18:30:21.651Z")
+CANONICAL_LENGTH = len("2016-04-25T18:30:21.651Z")
 
 
 def is_canonical(value: str) -> bool:
     """Already ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the docs' form): the cheap check of every value."""
-    return len(value) == _CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T"
+    return len(value) == CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T"
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -12,6 +12,9 @@ CLIENT_SECRET = "emulator-secret"
 TAP = "tap-brightcove-audience"
 #: Retries 100 times faster than by default (Retry-After is still honoured).
 FAST_RETRIES: dict[str, Any] = {"retry_initial_wait_seconds": 0.01}
+#: One request at a time, for tests whose faults hit the n-th request the API receives: then the
+#: n-th request is the n-th page, and its retries the requests that follow it.
+ONE_AT_A_TIME: dict[str, Any] = {"max_concurrent_requests": 1}
 
 
 def tap_config(url: str, **overrides: Any) -> dict[str, Any]:

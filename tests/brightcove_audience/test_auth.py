@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from brightcove_audience.helpers import ACCOUNTS, CLIENT_ID, CLIENT_SECRET, tap_config
+from brightcove_audience.helpers import (
+    ACCOUNTS,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ONE_AT_A_TIME,
+    tap_config,
+)
 from testkit import run_tap, start_emulator
 
 from emulators import EmulatorServer, Fault
@@ -52,10 +58,12 @@ def test_token_is_refreshed_shortly_before_it_expires(server: EmulatorServer) ->
 def test_short_tokens_are_refreshed_during_a_sync() -> None:
     server = start_emulator("brightcove", size=300, token_ttl=2)
     try:
-        # 60 pages of at least 50 ms each: the 2 s tokens run out during the sync, and the tap
-        # must replace each one before it does (its margin here is 10% of 2 s: 200 ms).
+        # 60 pages of at least 50 ms each, one at a time: the 2 s tokens run out during the
+        # sync, and the tap must replace each one before it does (its margin here is 10% of
+        # 2 s: 200 ms).
         server.faults.add(Fault("slow", path="/view_events", delay=0.05, times=None))
-        result = run_tap(Tap, tap_config(server.url, page_size=10), streams=["view_events"])
+        config = tap_config(server.url, page_size=10, **ONE_AT_A_TIME)
+        result = run_tap(Tap, config, streams=["view_events"])
     finally:
         server.stop()
     assert result.error is None
@@ -81,7 +89,7 @@ def test_second_401_in_a_row_ends_the_sync_clearly(server: EmulatorServer) -> No
     # The only account refuses a new token: no account of the stream can be read, so the
     # sync ends (issue 9: with several accounts, only that one is skipped; see below).
     server.faults.add(Fault("status", path="/view_events", status=401, skip=2, times=2))
-    config = tap_config(server.url, page_size=50, account_ids=ACCOUNTS[:1])
+    config = tap_config(server.url, page_size=50, account_ids=ACCOUNTS[:1], **ONE_AT_A_TIME)
     result = run_tap(Tap, config, streams=["view_events"], expect_error=True)
     assert result.error is not None
     message = str(result.error)
@@ -98,7 +106,8 @@ def test_an_account_refusing_a_new_token_is_skipped_and_owed(server: EmulatorSer
     # Issue 9: the credentials cannot read one account (401 with a token fetched for it):
     # that account is skipped with a warning and owed, and the other one is read.
     server.faults.add(Fault("status", path="/view_events", status=401, skip=2, times=2))
-    result = run_tap(Tap, tap_config(server.url, page_size=50), streams=["view_events"])
+    config = tap_config(server.url, page_size=50, **ONE_AT_A_TIME)  # the 3rd page twice
+    result = run_tap(Tap, config, streams=["view_events"])
     assert result.error is None
     (line,) = result.log_lines(f"skipped account_id={ACCOUNTS[0]}, owed to the next sync")
     assert "401 UNAUTHORIZED_ERROR: Permission denied" in line

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from brightcove_audience.helpers import ACCOUNTS, FAST_RETRIES, tap_config
+from brightcove_audience.helpers import ACCOUNTS, FAST_RETRIES, ONE_AT_A_TIME, tap_config
 from singer_sdk.exceptions import RetriableAPIError
 from testkit import TapOutput, run_tap, start_emulator
 
@@ -26,7 +26,7 @@ def test_429_waits_as_long_as_retry_after_says(server: EmulatorServer) -> None:
     server.faults.add(
         Fault("status", path="/view_events", status=429, headers={"Retry-After": "2"}, skip=1)
     )
-    config = tap_config(server.url, account_ids=ONE_ACCOUNT)
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT, **ONE_AT_A_TIME)
     result = run_tap(Tap, config, streams=["view_events"])
     assert result.error is None
     assert len(result.records["view_events"]) == 300

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from brightcove_audience.helpers import ACCOUNTS, FAST_RETRIES, TAP, tap_config
+from brightcove_audience.helpers import ACCOUNTS, FAST_RETRIES, ONE_AT_A_TIME, TAP, tap_config
 from testkit import run_cli, run_tap, tap_executable
 
 from emulators import EmulatorServer, Fault
-from tap_brightcove_audience.client import RequestPacer
+from tap_brightcove_audience.concurrency import RequestPacer
 from tap_brightcove_audience.tap import TapBrightcoveAudience as Tap
 
 ONE_ACCOUNT = ACCOUNTS[:1]
@@ -92,7 +92,7 @@ def test_retry_after_as_an_http_date_is_honoured(server: EmulatorServer) -> None
     server.faults.add(
         Fault("status", path="/view_events", status=503, headers={"Retry-After": at}, skip=1)
     )
-    config = tap_config(server.url, account_ids=ONE_ACCOUNT, **FAST_RETRIES)
+    config = tap_config(server.url, account_ids=ONE_ACCOUNT, **FAST_RETRIES, **ONE_AT_A_TIME)
     result = run_tap(Tap, config, streams=["view_events"])
     assert len(result.records["view_events"]) == 300
     asked = server.requests.matching("/view_events")
@@ -194,7 +194,10 @@ def test_a_token_call_failing_once_is_retried_and_no_record_is_lost(
         fault.skip = 1  # the first token call goes through; the one after the expiry fails
         server.state.expire_tokens(after_requests=3)  # every token stops working mid-sync
 
-    run = run_cli(tap_executable(TAP), tap_config(server.url, **FAST_RETRIES), tmp_path)
+    # One request at a time: the token call at the refresh is the second try of the page that
+    # found its token expired.
+    config = tap_config(server.url, **FAST_RETRIES, **ONE_AT_A_TIME)
+    run = run_cli(tap_executable(TAP), config, tmp_path)
 
     assert run.returncode == 0, run.logs[-3000:]
     assert fault.hits == 1

@@ -37,7 +37,7 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
     ("retry_budget_seconds", {"retry_budget_seconds": -1}, "in config['retry_budget_seconds']"),
     ("retry_initial_wait_seconds", {"retry_initial_wait_seconds": "1s"}, "is not of type 'number'"),
     ("max_requests_per_second", {"max_requests_per_second": 0}, "less than or equal to the min"),
-    ("max_concurrent_requests", {"max_concurrent_requests": 2}, "greater than the maximum of 1"),
+    ("max_concurrent_requests", {"max_concurrent_requests": 65}, "greater than the maximum of 64"),
     ("fail_on_owed", {"fail_on_owed": "yes"}, "is not of type 'boolean'"),
 ]  # fmt: skip
 
@@ -81,8 +81,8 @@ def test_the_shared_request_settings_and_their_defaults() -> None:
     assert defaults["request_timeout"] == 60
     assert defaults["retry_budget_seconds"] == 600
     assert defaults["retry_initial_wait_seconds"] == 1
-    assert defaults["max_requests_per_second"] is None
-    assert defaults["max_concurrent_requests"] == 1
+    assert defaults["max_requests_per_second"] == 45  # 10 % under the documented 50
+    assert defaults["max_concurrent_requests"] == 12
     assert defaults["fail_on_owed"] is False
     assert about["client_secret"]["secret"] is True
 

@@ -28,15 +28,17 @@ SHARED_FILES = (
     "errors.py",
     "values.py",
     "owed.py",
+    "concurrency.py",
+    "messages.py",
 )
 #: A shared file a tap does without, its README's layout section saying why.
 ABSENT: dict[str, set[str]] = {"tap-webcast-reporting": {"pagination.py"}}  # one report a call
 #: The SDK's private names a tap still overrides or reads, each listed in its README.
 ALLOWED_SDK_PRIVATE: dict[str, set[str]] = {
-    "tap-brightcove-audience": set(),
-    "tap-conviva-sessions": {"_increment_stream_state"},
-    "tap-vbrick-webcast": set(),
-    "tap-webcast-reporting": set(),
+    "tap-brightcove-audience": {"_write_record_message"},
+    "tap-conviva-sessions": {"_increment_stream_state", "_write_record_message"},
+    "tap-vbrick-webcast": {"_write_record_message"},
+    "tap-webcast-reporting": {"_write_record_message"},
 }
 SDK_CLASSES = (
     RESTStream,
@@ -186,3 +188,19 @@ def test_the_circle_check_reads_only_imports_made_at_load_time() -> None:
         "class K:\n    def f(self):\n        from pkg import c\n"
     )
     assert runtime_imports("pkg.a", lazy, "pkg") == set()
+
+
+#: Files whose text is the same in the four taps (but for the package's name): a fix to one is
+#: a fix to all, and each tap still installs alone.
+IDENTICAL_FILES = ("owed.py", "concurrency.py", "messages.py")
+
+
+@pytest.mark.parametrize("name", IDENTICAL_FILES)
+def test_the_identical_files_are_identical(name: str) -> None:
+    texts = {
+        tap: (ROOT / tap / package / name).read_text().replace(package, "<package>")
+        for tap, package in PACKAGES.items()
+    }
+    first = next(iter(texts.values()))
+    differ = [tap for tap, text in texts.items() if text != first]
+    assert not differ, f"{name} differs in {differ} from {next(iter(texts))}"
