@@ -1,6 +1,6 @@
 """The base stream of every webcasts.com call: URL, login session, return codes, the retry
-contract and redaction; and the run's shared objects (RunResources, RequestPacer). Success is
-returnCode 1 in the body whatever the HTTP status."""
+contract and redaction; and the run's shared objects (RunResources). Success is returnCode 1 in
+the body whatever the HTTP status."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import itertools
 import logging
 import random
 import re
-import threading
 import time
 import typing as t
 from collections.abc import Callable, Generator, Iterable
@@ -24,6 +23,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_webcast_reporting import api_names as names
 from tap_webcast_reporting.auth import WebcastsSession
+from tap_webcast_reporting.concurrency import RequestGate, RunClosedError, unread
 from tap_webcast_reporting.errors import (
     ApiUnavailableError,
     InvalidSessionError,
@@ -71,33 +71,6 @@ class BackoffEcho(logging.Filter):
 BACKOFF_ECHO = BackoffEcho()
 
 
-class RequestPacer:
-    """At most ``per_second`` requests a second, across every stream of one run (None: no
-    pacing). Thread-safe, so that requests in flight at once share it."""
-
-    def __init__(
-        self,
-        per_second: float | None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self.clock, self.sleep = clock, sleep
-        self.next_at = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            now = self.clock()
-            start = max(now, self.next_at)
-            self.next_at = start + self.interval
-        if start > now:
-            self.sleep(start - now)
-
-
 class TimezoneCheck:
     """The configured time zone must be one the API offers: asked once, through the
     ``timezones`` stream's public ``request_records``, before the first report."""
@@ -130,7 +103,9 @@ class RunResources:
     """What one run of the tap shares across its streams: made once by the Tap
     (tap.py, discover_streams) and handed to every stream's constructor."""
 
-    pacer: RequestPacer
+    #: What every try of every request passes: max_requests_per_second, one request in flight
+    #: (the API's rule: one report at a time), and the hold after a 429.
+    gate: RequestGate
     #: The owed items of every stream, and the summary at the end of the sync.
     owed: OwedLedger
     #: The Tap's state_writer: event_reports writes a STATE after each event's report.
@@ -301,9 +276,14 @@ class WebcastsStream(RESTStream[t.Any]):
             renewing = isinstance(failure, RetryAtOnceError)  # bounded by the tap's own rule
             if not renewing and time.monotonic() - started + wait > budget:
                 return
+            if throttled(failure):
+                self.resources.gate.throttled(wait)  # every request of the run waits as long
             failure = yield wait
 
     def backoff_handler(self, details: Details) -> None:
+        if self.resources.gate.closed or unread():
+            # A request asked for ahead that nobody reads any more: it stops here, unsaid.
+            raise RunClosedError("nobody reads this answer any more")
         self.logger.warning(
             "%s: try %d failed (%s); trying again in %.1f s",
             self.name,
@@ -314,16 +294,16 @@ class WebcastsStream(RESTStream[t.Any]):
 
     def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
         """The SDK's retries around ``func``, inside the retry contract: each try waits its turn
-        (max_requests_per_second), a network failure becomes a NoAnswerError (whose message holds
+        (the run's RequestGate), a network failure becomes a NoAnswerError (whose message holds
         no query), and a request that still fails when its budget is spent ends the sync with one
         error naming the API host and the setting."""
 
         def one_try(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            self.resources.pacer.wait()
-            try:
-                return func(*args, **kwargs)
-            except NETWORK_FAILURES as exc:
-                raise no_answer(exc) from None
+            with self.resources.gate.slot():
+                try:
+                    return func(*args, **kwargs)
+                except NETWORK_FAILURES as exc:
+                    raise no_answer(exc) from None
 
         retried = super().request_decorator(one_try)
 
@@ -393,6 +373,12 @@ class XmlListStream(WebcastsStream):
 
 def parse_xml(content: bytes) -> t.Any:
     return etree.fromstring(content, safe_xml_parser())
+
+
+def throttled(failure: t.Any) -> bool:
+    """Whether a failed try was the API throttling the tap (HTTP 429)."""
+    response = getattr(failure, "response", None)
+    return response is not None and response.status_code == 429
 
 
 def owed_reason(exc: BaseException) -> str | None:

@@ -60,15 +60,16 @@ REQUEST_SETTINGS = (
         th.NumberType(exclusive_minimum=0),
         title="Most requests a second",
         description="The most requests the tap sends in one second, across all its streams and "
-        "partitions (unset: no limit of the tap's own; the API's 429 answers are honoured)",
+        "partitions (unset: the API documents no limit a second, only reports an hour, which "
+        "max_reports_per_hour keeps; its 429 answers are honoured)",
     ),
     th.Property(
         "max_concurrent_requests",
         th.IntegerType(minimum=1, maximum=1),
         default=1,
         title="Requests in flight",
-        description="How many requests the tap keeps in flight at once. This release sends one "
-        "request at a time, so 1 is the only value accepted",
+        description="How many requests the tap keeps in flight at once: 1, the API's own rule "
+        "(one report at a time for an account), so 1 is the only value accepted",
     ),
     th.Property(
         "fail_on_owed",

@@ -15,11 +15,11 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_webcast_reporting import redaction, settings
 from tap_webcast_reporting.auth import WebcastsSession
 from tap_webcast_reporting.client import (
-    RequestPacer,
     RunResources,
     TimezoneCheck,
     WebcastsStream,
 )
+from tap_webcast_reporting.concurrency import RequestGate, RequestPacer
 from tap_webcast_reporting.owed import OwedLedger
 from tap_webcast_reporting.quota import ReportQuota
 from tap_webcast_reporting.spool import ReportSpool
@@ -90,7 +90,8 @@ class TapWebcastReporting(Tap):
         # filter masking them. The tap's own messages never hold a URL's query.
         redaction.install([password])
         resources = RunResources(
-            pacer=RequestPacer(config.get("max_requests_per_second")),
+            # One request in flight: the API's rule is one report at a time.
+            gate=RequestGate(1, RequestPacer(config.get("max_requests_per_second"))),
             state_writer=self.state_writer,
             owed=OwedLedger(
                 max_syncs=int(self.config["max_owed_syncs"]),

@@ -19,7 +19,8 @@ from webcast_reporting.helpers import TAP, config, printed, seen
 
 from emulators import EmulatorServer, Fault
 from emulators.webcasts import DEFAULT_PASSWORD
-from tap_webcast_reporting.client import RequestPacer, no_answer, retry_after_seconds
+from tap_webcast_reporting.client import no_answer, retry_after_seconds
+from tap_webcast_reporting.concurrency import RequestPacer
 from tap_webcast_reporting.errors import RetryAtOnceError
 from tap_webcast_reporting.tap import TapWebcastReporting
 
@@ -262,9 +263,9 @@ def test_pacer_spaces_requests_by_the_configured_rate() -> None:
 
 def test_one_pacer_for_the_run_paces_every_call(tmp_path: Path, server: EmulatorServer) -> None:
     tap = TapWebcastReporting(config=config(server.url, max_requests_per_second=4))
-    pacers = {id(stream.resources.pacer) for stream in tap.streams.values()}
+    pacers = {id(stream.resources.gate.pacer) for stream in tap.streams.values()}
     assert len(pacers) == 1
-    assert tap.streams["events"].resources.pacer.interval == 0.25
+    assert tap.streams["events"].resources.gate.pacer.interval == 0.25
     cfg = config(server.url, event_ids=[EVENT], max_requests_per_second=4)
     run = seen(run_cli(TAP, cfg, tmp_path))
     assert run.returncode == 0, run.logs[-2000:]
