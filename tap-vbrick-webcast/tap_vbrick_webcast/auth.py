@@ -15,12 +15,17 @@ LoginRefusedError, which ends the sync. The authenticator has no retry loop of i
 a valid session means the user may not read that webcast (client.py owes it), not a session to
 renew. An ``expiration`` already past when it arrives (the two clocks disagree) is taken as a
 10-minute session, as Vbrick's official client does, with one warning.
+
+Requests in flight at once share the session (``lock``): one logs in or extends it, the others
+wait for its token. When several are refused (401) with the same token, Rev's session check is
+asked once for all of them (``after_unauthorized``) and the session renewed once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,6 +44,13 @@ EXTEND_MARGIN_SECONDS = 60.0
 # assumes the same 10 minutes).
 ASSUMED_SESSION = timedelta(minutes=10)
 SESSION_PATH = "/api/v2/user/session"
+
+#: What a 401 means (RevSessionAuthenticator.after_unauthorized): the session is renewed (by this
+#: request or another in flight: ask again at once), the session is valid (this user may not read
+#: what was asked), or a session renewed for this request was refused too.
+RENEWED = "renewed"
+NOT_ALLOWED = "not allowed"
+REFUSED_AGAIN = "refused again"
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,11 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
         self.renewed_after_401 = False
         self.token_proven = False
         self.warned_past_expiration = False
+        #: When Rev's session check last confirmed a token valid (monotonic, when it was asked):
+        #: a 401 answered before then was not about the session.
+        self.valid_at: dict[str, float] = {}
+        #: Rev's session checks asked (GET /api/v2/user/session).
+        self.checks = 0
 
     # The SDK calls this for every request (and every retry of it).
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -126,18 +143,36 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
                 self.token_proven = True
                 self.renewed_after_401 = False
 
-    def renew_after_unauthorized(self, token: str | None) -> bool:
-        """Forget the session after a 401 so the retry logs in again; False when this token was
-        itself the renewal of a 401 and never worked (then the user lacks the permission)."""
+    def after_unauthorized(
+        self, token: str | None, answered_at: float, *, renewed_before: bool = False
+    ) -> str:
+        """What a 401 answered at ``answered_at`` (monotonic) to a request sent with ``token``
+        means: RENEWED (the session is renewed, by this call or by another request refused with
+        the same token: ask again at once), NOT_ALLOWED (Rev confirms the session valid: this
+        user may not read what was asked) or REFUSED_AGAIN (the session is not valid, and it was
+        already renewed for this request, or renewed after a 401 and never worked since).
+
+        Requests in flight at once may all be refused with the same expired token: they come
+        here one at a time (the lock), so the first asks Rev's session check and renews the
+        session, and the others find the token replaced; a check that confirmed the token valid
+        after a 401 was answered serves that 401 too. One check per token, not per request.
+        A 429 or 5xx of the check raises SessionUnavailableError (retried with the request)."""
         with self.lock:
-            if token != self.token:
-                return True  # another request has already renewed the session
-            if self.renewed_after_401 and not self.token_proven:
-                return False
+            if token is None or token != self.token:
+                return RENEWED  # another request has already renewed the session
+            if self.valid_at.get(token, float("-inf")) < answered_at:
+                asked_at = time.monotonic()
+                if self.session_valid(token):
+                    self.valid_at[token] = asked_at
+            if self.valid_at.get(token, float("-inf")) >= answered_at:
+                self.note_success(token)
+                return NOT_ALLOWED
+            if renewed_before or (self.renewed_after_401 and not self.token_proven):
+                return REFUSED_AGAIN
             self.logger.warning("Rev answered 401 Unauthorized: renewing the session once")
             self.token = None
             self.renewed_after_401 = True
-            return True
+            return RENEWED
 
     # Rev calls ---------------------------------------------------------------------------------
     def login(self) -> str:
@@ -232,6 +267,7 @@ class RevSessionAuthenticator(APIAuthenticatorBase):
         200, False for 401 or any other refusal (nothing confirmed). A 429 or 5xx raises
         SessionUnavailableError (retried with the request that needs the answer); a network
         failure propagates (the retry contract makes it a NoAnswerError)."""
+        self.checks += 1
         response = self.http.get(
             self.api_url + SESSION_PATH,
             headers={"Authorization": f"VBrick {token}"},

@@ -1,18 +1,18 @@
-"""What the streams share: the run's resources (RunResources), the pacer, the base Rev stream
-(URL, session, Rev's errors, retries with Retry-After, scrolls) and decoded(), the one way a
-response's body is decoded once."""
+"""What the streams share: the run's resources (RunResources), the base Rev stream (URL, session,
+Rev's errors, retries with Retry-After, the page loop with pages asked for ahead, scrolls) and
+decoded(), the one way a response's body is decoded once."""
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import itertools
 import logging
 import random
 import re
-import threading
 import time
 import typing as t
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -21,11 +21,21 @@ from urllib.parse import urlsplit
 
 import msgspec
 import requests
+from singer_sdk import metrics
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.pagination import SinglePagePaginator
 from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import PageContext
 
-from tap_vbrick_webcast.auth import RevSessionAuthenticator
+from tap_vbrick_webcast.auth import NOT_ALLOWED, RENEWED, RevSessionAuthenticator
+from tap_vbrick_webcast.concurrency import (
+    RequestGate,
+    RequestPacer,
+    RunClosedError,
+    WorkerPool,
+    unread,
+)
 from tap_vbrick_webcast.errors import (
     ApiUnavailableError,
     NoAnswerError,
@@ -35,23 +45,32 @@ from tap_vbrick_webcast.errors import (
     RetryAtOnceError,
     ScrollExpiredError,
 )
+from tap_vbrick_webcast.messages import RecordLines
 from tap_vbrick_webcast.owed import OwedItems, OwedLedger
-from tap_vbrick_webcast.values import canonical_utc, has_zone
+from tap_vbrick_webcast.values import canonical_utc, has_zone, is_canonical
 
 if t.TYPE_CHECKING:
-    import logging
-
     from backoff.types import Details
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+    from singer_sdk.pagination import BaseAPIPaginator
 
+    from tap_vbrick_webcast.ahead import PageKey, ReportKey, ReportsAhead
     from tap_vbrick_webcast.summaries import ReportSummaries
 
 #: A report answered these is permanently unavailable (Vbrick's docs): skipped, not owed.
 PERMANENT_STATUSES = frozenset({403, 404})
 SCROLL_EXPIRED = 408
-#: Vbrick's pace for the real-time attendees call (its official client): 2 calls a minute.
-REALTIME_CALLS_PER_SECOND = 2 / 60
+#: Rev's scroll ids expire about a minute after their answer: a first page held ahead longer than
+#: this, its next page not yet asked for, is asked for again when it is read (its scroll id might
+#: not last until the next page is asked for), instead of losing the report's scroll.
+SCROLL_HOLD_SECONDS = 30.0
+#: Kept on each prepared request and response: the context it is for (which webcast and run),
+#: and when its answer came (monotonic).
+CONTEXT = "_tap_vbrick_context"
+ANSWERED_AT = "_tap_vbrick_answered_at"
+#: Marks a request asked again after the session was renewed for it (a 401).
+RENEWED_AFTER_401 = "_tap_vbrick_renewed_after_401"
 #: The longest wait between two tries when the API sends no Retry-After.
 RETRY_WAIT_CAP_SECONDS = 60.0
 #: Exponential waits are lengthened by up to this share, so that clients do not retry in step.
@@ -64,6 +83,7 @@ NETWORK_FAILURES = (
     requests.exceptions.ContentDecodingError,
     ConnectionResetError,
 )
+T = t.TypeVar("T")
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
 
 
@@ -76,33 +96,6 @@ class BackoffEcho(logging.Filter):
 
 
 BACKOFF_ECHO = BackoffEcho()
-
-
-class RequestPacer:
-    """At most ``per_second`` requests a second, across every stream of one run (None: no
-    pacing). Thread-safe, so that requests in flight at once share it."""
-
-    def __init__(
-        self,
-        per_second: float | None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self.clock, self.sleep = clock, sleep
-        self.next_at = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            now = self.clock()
-            start = max(now, self.next_at)
-            self.next_at = start + self.interval
-        if start > now:
-            self.sleep(start - now)
 
 
 def logged_sleep(logger: logging.Logger, what: str) -> Callable[[float], None]:
@@ -120,8 +113,14 @@ class RunResources:
     """What one run of the tap shares across its streams: made once by the Tap
     (tap.py, discover_streams) and handed to every stream's constructor."""
 
-    #: Every try of every request waits its turn here (max_requests_per_second).
-    pacer: RequestPacer
+    #: What every try of every request passes: max_concurrent_requests and
+    #: max_requests_per_second across every stream and webcast, the POST pace, and the pause
+    #: after a 429.
+    gate: RequestGate
+    #: The threads that send report pages ahead of the streams (None: one request at a time).
+    pool: WorkerPool | None
+    #: The report pages asked for ahead, shared by the report streams (ahead.py).
+    ahead: ReportsAhead
     #: The owed items of every stream, and the summary at the end of the sync.
     owed: OwedLedger
     #: The one Rev session of the run (every request carries its token).
@@ -134,6 +133,11 @@ class RunResources:
     sync_started_at: str
     #: What Rev's status call said of the webcasts asked about in this sync (id -> status).
     webcast_statuses: dict[str, str] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """The sync is over: pages asked for ahead and never read stop trying."""
+        self.ahead.close()
+        self.gate.close()
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -186,6 +190,9 @@ class VbrickStream(RESTStream[t.Any]):
     #: Whether the stream scrolls (a 408, or a 400 to a scroll id, then restarts its scroll;
     #: elsewhere a 408 is a request timeout, retried).
     scrolls: t.ClassVar[bool] = False
+    #: Whether the pages of this stream's reports are asked for ahead (ahead.py): the report
+    #: streams but real-time attendees, which keep Vbrick's pace of 2 calls a minute.
+    sent_ahead: t.ClassVar[bool] = False
     # Records are decoded JSON, so their values already have JSON types; `normalize` drops the
     # fields the schema does not declare and rewrites timestamps. The SDK's per-value
     # conformance would cost more than the rest of the tap together.
@@ -195,6 +202,7 @@ class VbrickStream(RESTStream[t.Any]):
         super().__init__(tap, **kwargs)
         self.resources = resources
         self.logger.addFilter(BACKOFF_ECHO)
+        self.record_lines = RecordLines(self, tap)
 
     def owed_items(self) -> OwedItems:
         """This stream's owed items (kept in its stream-level state entry)."""
@@ -205,7 +213,14 @@ class VbrickStream(RESTStream[t.Any]):
         # written: the one public hook at the end of a sync, where the owed items are summed
         # up (and fail_on_owed ends the sync). tests/project/test_owed.py guards that order.
         super().log_sync_costs()
+        self.resources.ahead.close()  # pages asked for ahead and never read stop trying
         self.resources.owed.stream_finished(self.name)
+
+    @property
+    def request_kind(self) -> str:
+        """The kind of this stream's requests at the run's gate (its POST pace: Rev's limits
+        are per method)."""
+        return self.http_method
 
     @property
     def timeout(self) -> int:
@@ -257,7 +272,8 @@ class VbrickStream(RESTStream[t.Any]):
             # A well-formed answer of the wrong shape is never an empty success: asked again,
             # then (its retries spent) the report is owed, or the webcast search ends the sync.
             raise RetriableAPIError(
-                f"{self.name}: Rev's answer{self.where()} is not {problem}", response
+                f"{self.name}: Rev's answer{self.where(context_of(response))} is not {problem}",
+                response,
             )
 
     def checked_payload(self, response: requests.Response) -> t.Any:
@@ -301,19 +317,23 @@ class VbrickStream(RESTStream[t.Any]):
     def unauthorized(self, response: requests.Response, token: str | None) -> Exception:
         """A 401: Rev's code for an expired session and for "not allowed" alike. Rev's session
         check (GET /api/v2/user/session) tells them apart: a valid session means this user may
-        not read this webcast (owed, never a new login); an invalid one is renewed once."""
-        session = self.authenticator
+        not read this webcast (owed, never a new login); an invalid one is renewed once, for
+        every request in flight refused with it (one check and one login for them all). A
+        request refused again after the session was renewed for it ends the sync."""
         message = self.response_error_message(response)
-        if not session.is_current(token):
-            return RetryAtOnceError(message, response)  # another request renewed the session
-        if session.session_valid(token):
-            session.note_success(token)
+        request = response.request
+        answered_at = response.__dict__.get(ANSWERED_AT, time.monotonic())
+        verdict = self.authenticator.after_unauthorized(
+            token, answered_at, renewed_before=bool(request.__dict__.get(RENEWED_AFTER_401))
+        )
+        if verdict == RENEWED:
+            request.__dict__[RENEWED_AFTER_401] = True
+            return RetryAtOnceError(message, response)
+        if verdict == NOT_ALLOWED:
             return self.failure(
                 f"{message}: Rev confirms the session valid (GET /api/v2/user/session), so "
                 "this Rev user may not read it"
             )
-        if session.renew_after_unauthorized(token):
-            return RetryAtOnceError(message, response)
         return FatalAPIError(
             f"{message}: a freshly renewed session was refused too; check that the Rev user may "
             "read webcast reports"
@@ -326,9 +346,12 @@ class VbrickStream(RESTStream[t.Any]):
             return ReportFailedError(message)
         return FatalAPIError(message)
 
-    def where(self) -> str:
-        if self.context and "eventId" in self.context:
-            return f" for webcast {self.context['eventId']} run {self.context['runNumber']}"
+    @staticmethod
+    def where(context: t.Mapping[str, t.Any] | None) -> str:
+        """Which webcast and run an answer or a record is about (from the request's own context,
+        never the stream's current one: a page sent ahead is for another webcast)."""
+        if context and "eventId" in context:
+            return f" for webcast {context['eventId']} run {context['runNumber']}"
         return ""
 
     def shape_problem(self, payload: t.Any, response: requests.Response) -> str | None:
@@ -406,9 +429,16 @@ class VbrickStream(RESTStream[t.Any]):
             renewing = isinstance(failure, RetryAtOnceError)  # bounded by the tap's own rule
             if not renewing and time.monotonic() - started + wait > budget:
                 return
+            if throttled(failure) and self.request_kind != REALTIME_KIND:
+                # Every request of the run waits as long. (Rev's real-time limit is a bucket of
+                # its own, and real-time calls go one at a time: only that call waits.)
+                self.resources.gate.throttled(wait)
             failure = yield wait
 
     def backoff_handler(self, details: Details) -> None:
+        if self.resources.gate.closed or unread():
+            # A page asked for ahead that nobody reads any more: it stops here, unsaid.
+            raise RunClosedError("nobody reads this answer any more")
         self.logger.warning(
             "%s: try %d failed (%s); trying again in %.1f s",
             self.name,
@@ -417,18 +447,23 @@ class VbrickStream(RESTStream[t.Any]):
             details.get("wait", 0.0),
         )
 
-    def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
+    def request_decorator(
+        self, func: Callable[..., t.Any], *, kind: str | None = None
+    ) -> Callable[..., t.Any]:
         """The SDK's retries around ``func``, inside the retry contract: each try waits its turn
-        (max_requests_per_second), a network failure becomes a NoAnswerError (whose message holds
+        (the run's RequestGate: requests in flight, max_requests_per_second, the pace of its
+        ``kind``, a 429's pause), a network failure becomes a NoAnswerError (whose message holds
         no query), and a request that still fails when its budget is spent ends the sync with one
         error naming the API host and the setting."""
+        kind = kind or self.request_kind
 
         def one_try(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            self.resources.pacer.wait()
-            try:
-                return func(*args, **kwargs)
-            except NETWORK_FAILURES as exc:
-                raise no_answer(exc) from None
+            self.before_try()
+            with self.resources.gate.slot(kind):
+                try:
+                    return func(*args, **kwargs)
+                except NETWORK_FAILURES as exc:
+                    raise no_answer(exc) from None
 
         retried = super().request_decorator(one_try)
 
@@ -440,6 +475,10 @@ class VbrickStream(RESTStream[t.Any]):
                 raise self.retries_exhausted(exc, time.monotonic() - started) from None
 
         return request
+
+    def before_try(self) -> None:
+        """Hook: a wait of the stream's own before each try, outside the run's gate (so that it
+        holds none of the requests in flight)."""
 
     def retries_exhausted(self, failure: RetriableAPIError, elapsed: float) -> FatalAPIError:
         response = failure.response
@@ -458,8 +497,228 @@ class VbrickStream(RESTStream[t.Any]):
             failure,
         )
 
+    # The page loop, with pages asked for ahead -------------------------------------------------
+
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        return None  # one page (ScrollStream: Rev's scroll)
+
+    def report_key(self, context: Context | None) -> ReportKey:
+        """What names this stream's report of one webcast run among the pages asked ahead."""
+        context = context or {}
+        return (self.name, context.get("eventId"), context.get("runNumber"))
+
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        """The SDK's page loop (RESTStream.request_records, SDK 0.54), reading the pages asked
+        for ahead where there are (ahead.py). The paginator still decides which page comes next,
+        and the answers are read in its order, each checked as it arrived: records, checks and
+        state are those of one request at a time. A page the paginator wants that was not asked
+        for ahead (or not the one asked for) is asked for here and then, and what was asked
+        ahead for this report is dropped unread."""
+        paginator = self.get_new_paginator() or SinglePagePaginator()
+        ahead = self.resources.ahead
+        seen = 0
+        try:
+            with self.get_http_request_counter() as request_counter:
+                request_counter.with_context(context)
+                while not paginator.finished:
+                    token = paginator.current_value
+                    response = self.take_page(context, token)
+                    request_counter.increment()
+                    self.update_sync_costs(response.request, response, context)
+                    seen = self.send_next_ahead(context, token, seen, response)
+                    records = iter(self.parse_response(response))
+                    first = next(records, None)
+                    if first is None and not paginator.continue_if_empty(response):
+                        break  # the SDK's loop stops at an empty page too
+                    if first is not None:
+                        yield first
+                        yield from records
+                    paginator.advance(response)
+        finally:
+            if self.sent_ahead and ahead.active:
+                ahead.drop(self.report_key(context))  # pages no longer needed: dropped unread
+
+    def take_page(self, context: Context | None, token: t.Any) -> requests.Response:
+        """The answer to one page: the one asked for ahead, else asked for now. A first page
+        held longer than SCROLL_HOLD_SECONDS whose next page is not asked for yet is asked for
+        again (its scroll id may expire before the next page is asked for)."""
+        send = functools.partial(self.send_page, context, token)
+        ahead = self.resources.ahead
+        if not (self.sent_ahead and ahead.active):
+            return send()
+        report = self.report_key(context)
+        key: PageKey = (*report, token)
+        if not ahead.known(key):
+            ahead.drop(report)  # what was asked for this report ahead is not what is wanted
+            response = send()
+        else:
+            response = ahead.take(key, send)
+            held = time.monotonic() - response.__dict__.get(ANSWERED_AT, time.monotonic())
+            if token is None and held > SCROLL_HOLD_SECONDS:
+                following, _ = self.next_page(response, token, 0)
+                if following is not None and not ahead.sent((*report, following)):
+                    ahead.drop(report)
+                    response = send()
+        ahead.resume()
+        return response
+
+    def send_next_ahead(
+        self, context: Context | None, token: t.Any, seen: int, response: requests.Response
+    ) -> int:
+        """Ask for the page after ``response`` while it is read, unless it is asked for already
+        (a worker that had this page asked for it); the items seen with this page."""
+        following, seen_after = self.next_page(response, token, seen)
+        ahead = self.resources.ahead
+        if following is None or not (self.sent_ahead and ahead.active):
+            return seen_after
+        key: PageKey = (*self.report_key(context), following)
+        if not ahead.known(key):
+            prepared = self.next_request(response, context, following)
+            job = functools.partial(self.fetch_ahead, context, following, seen_after, prepared)
+            ahead.offer(key, job)
+        return seen_after
+
+    def next_page(self, response: requests.Response, token: t.Any, seen: int) -> tuple[t.Any, int]:
+        """The token of the page after ``response`` (None: it is the last), as this stream's
+        paginator will decide, and the items seen with it: a pure function of the answer (a
+        worker asks it). Here: one page."""
+        return None, seen
+
+    def send_reports_ahead_of(self, context: Context) -> None:
+        """Offer this stream's report of one webcast run (its first page) to the run's workers,
+        when there is room and it is not asked for already."""
+        ahead = self.resources.ahead
+        key: PageKey = (*self.report_key(context), None)
+        if ahead.known(key):
+            return
+        prepared = self.prepare_page(context, None)  # on the stream's thread
+        ahead.offer(key, functools.partial(self.fetch_ahead, context, None, 0, prepared))
+
+    def fetch_ahead(
+        self,
+        context: Context | None,
+        token: t.Any,
+        seen: int,
+        prepared: requests.PreparedRequest,
+    ) -> requests.Response:
+        """One page sent ahead, on a worker (with its retries; its answer checked), and then the
+        page after it, which only this answer can tell (a scroll id): asked for in turn, or left
+        waiting for room."""
+        response = self.sender(prepared)
+        following, seen_after = self.next_page(response, token, seen)
+        if following is not None and not self.resources.gate.closed:
+            key: PageKey = (*self.report_key(context), following)
+            prepared = self.next_request(response, context, following)
+            job = functools.partial(self.fetch_ahead, context, following, seen_after, prepared)
+            self.resources.ahead.follow(key, job)
+        return response
+
+    def next_request(
+        self, response: requests.Response, context: Context | None, token: t.Any
+    ) -> requests.PreparedRequest:
+        """The request of the page of ``token`` after ``response``: a copy of the request that
+        got ``response`` with the URL get_http_request gives for (context, token), pure
+        functions of them, so that a worker may make it without the stream's state or its
+        session. (Only GET reports are asked for ahead: their pages differ by URL alone.)"""
+        if self.http_method != "GET":
+            return self.prepare_page(context, token)
+        request = self.get_http_request(page=PageContext(context, token))
+        page = response.request.copy()
+        page.prepare_url(request.url, request.encode_params())
+        page.__dict__[CONTEXT] = context
+        return page
+
+    def send_page(self, context: Context | None, token: t.Any) -> requests.Response:
+        """One page's request, prepared here (on the stream's thread) and sent with its
+        retries."""
+        return self.sender(self.prepare_page(context, token))
+
+    def prepare_page(self, context: Context | None, token: t.Any) -> requests.PreparedRequest:
+        """One page's request, the SDK's way (get_http_request, then build_prepared_request),
+        carrying its context (so that its answer's messages name its own webcast)."""
+        request = self.get_http_request(page=PageContext(context, token))
+        kwargs: dict[str, t.Any] = {
+            "method": request.method,
+            "url": request.url,
+            "params": request.encode_params(),
+            "headers": request.headers,
+        }
+        kwargs["json" if self.payload_as_json else "data"] = request.data
+        prepared = self.build_prepared_request(**kwargs)
+        prepared.__dict__[CONTEXT] = context
+        return prepared
+
+    @cached_property
+    def proxies(self) -> dict[str, str]:
+        """The proxies of the environment for the API's host (HTTPS_PROXY, NO_PROXY...), read
+        once: requests would read the environment again for every request."""
+        if not self.requests_session.trust_env:
+            return dict(self.requests_session.proxies)
+        found = requests.utils.get_environ_proxies(self.url_base)
+        return {**found, **self.requests_session.proxies}
+
+    @cached_property
+    def sender(self) -> Callable[[requests.PreparedRequest], requests.Response]:
+        """``send`` within the retry contract (request_decorator)."""
+        return self.request_decorator(self.send)
+
+    def send(self, prepared: requests.PreparedRequest) -> requests.Response:
+        """One try: the session applied, sent, its duration logged, its answer checked."""
+        response = self.requests_session.send(
+            self.authenticator(prepared),
+            timeout=self.timeout,
+            allow_redirects=self.allow_redirects,
+            proxies=self.proxies,
+        )
+        response.__dict__[ANSWERED_AT] = time.monotonic()
+        log_request_duration(self, response, prepared.__dict__.get(CONTEXT))
+        self.validate_response(response)
+        return response
+
     # Records -----------------------------------------------------------------------------------
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        # No stream hangs from the report streams: the SDK's default makes (and copies) a child
+        # context for every record all the same. (WebcastsStream, the parent, has its own.)
+        return ()
+
+    @cached_property
+    def writes_lines_directly(self) -> bool:
+        return self.record_lines.applies()
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        # SDK 0.54's private per-record writer: the one private override of this tap
+        # (messages.py says when the line is written directly, and why); guarded by
+        # tests/project/test_record_lines.py.
+        if self.writes_lines_directly:
+            self.record_lines.write(record)
+            self.state_manager.is_flushed = False
+        else:
+            super()._write_record_message(record)
+
     def normalize(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        if not record.keys() <= self.declared_fields:
+            self.drop_undeclared(record)
+        for name in self.datetime_fields:
+            value = record.get(name)
+            if isinstance(value, str) and value and not is_canonical(value):
+                # (A value in the one spelling already, nearly every one, stays as it is.)
+                self.normalize_datetime(record, name, value)
+        return record
+
+    def normalize_datetime(self, record: dict[str, t.Any], name: str, value: str) -> None:
+        """One date-time field rewritten in the one spelling (a warning when it is not one)."""
+        try:
+            record[name] = canonical_utc(value)
+        except ValueError:
+            self.logger.warning("%s: %s is not a date-time: %r", self.name, name, value)
+            return
+        if not has_zone(value):
+            self.normalize_zone_warning(name, value)
+
+    def drop_undeclared(self, record: dict[str, t.Any]) -> None:
+        """The fields the schema does not declare, left out (said once per field)."""
         undeclared = record.keys() - self.declared_fields
         if undeclared:
             for name in undeclared:
@@ -471,17 +730,6 @@ class VbrickStream(RESTStream[t.Any]):
                     self.name,
                     ", ".join(sorted(new)),
                 )
-        for name in self.datetime_fields:
-            value = record.get(name)
-            if isinstance(value, str) and value:
-                try:
-                    record[name] = canonical_utc(value)
-                except ValueError:
-                    self.logger.warning("%s: %s is not a date-time: %r", self.name, name, value)
-                    continue
-                if not has_zone(value):
-                    self.normalize_zone_warning(name, value)
-        return record
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         for record in self.records_of(decoded(response, rev_json)):
@@ -508,11 +756,16 @@ class VbrickStream(RESTStream[t.Any]):
         return set()
 
 
-class Scroll(t.Protocol):
-    """What a scroll's paginator counts: the items seen, and the total its answers announced."""
+class ScrollRule(t.Protocol):
+    """A scroll's paginator as the stream uses it: what it counted (``seen``, ``total``) and,
+    for a page sent ahead, which page follows an answer."""
 
     seen: int
     total: int | None
+
+    def next_token(
+        self, response: requests.Response, token: t.Any, seen: int
+    ) -> tuple[t.Any, int]: ...
 
 
 class ScrollStream(VbrickStream):
@@ -525,14 +778,31 @@ class ScrollStream(VbrickStream):
     #: Whether the items seen must reach the total the answers announce (a report that is final:
     #: a scroll ending short of it is a failure, never fewer records in silence).
     counts_must_match: t.ClassVar[bool] = False
-    #: The paginator of the scroll under way (streams set it in get_new_paginator).
-    scroll: Scroll | None = None
+    #: The paginator of the scroll under way (get_new_paginator).
+    scroll: ScrollRule | None = None
 
     def record_key(self, record: dict[str, t.Any]) -> object:
         raise NotImplementedError
 
     def scroll_description(self, context: Context | None) -> str:
         return self.name
+
+    def new_scroll(self) -> ScrollRule:
+        """A fresh paginator of this stream's scroll (streams.py: pagination.ScrollPaginator)."""
+        raise NotImplementedError
+
+    def get_new_paginator(self) -> BaseAPIPaginator:
+        self.scroll = self.new_scroll()
+        return t.cast("BaseAPIPaginator", self.scroll)
+
+    @cached_property
+    def scroll_rule(self) -> ScrollRule:
+        """A paginator of this stream's scroll asked only which page follows an answer
+        (``next_token``, free of side effects): the rule of the scroll's own paginator."""
+        return self.new_scroll()
+
+    def next_page(self, response: requests.Response, token: t.Any, seen: int) -> tuple[t.Any, int]:
+        return self.scroll_rule.next_token(response, token, seen)
 
     def request_records(self, context: Context | None) -> Iterable[dict]:
         emitted: set[object] = set()
@@ -541,7 +811,7 @@ class ScrollStream(VbrickStream):
                 for record in super().request_records(context):
                     key = self.record_key(record)
                     if key is None:  # validate_response checks keys: a guard, never a dedupe
-                        raise self.failure(f"{self.name}: a record{self.where()} has no key")
+                        raise self.failure(f"{self.name}: a record{self.where(context)} has no key")
                     if key in emitted:
                         continue
                     emitted.add(key)
@@ -609,6 +879,59 @@ def carries_scroll_id(request: requests.PreparedRequest | None) -> bool:
         except (msgspec.DecodeError, AttributeError):
             return False
     return False
+
+
+def ending_on_error(records: Iterable[T], resources: RunResources) -> Iterator[T]:
+    """``records``; when an error ends the sync there (it propagates: an error, a signal), the
+    requests sent ahead stop trying first, instead of going on for nobody."""
+    try:
+        yield from records
+    except GeneratorExit:  # the reader stopped reading: not an end of the sync by itself
+        raise
+    except BaseException:
+        resources.close()
+        raise
+
+
+def context_of(response: requests.Response) -> Context | None:
+    """The context (webcast and run) of the request that got ``response``."""
+    request = response.request
+    return request.__dict__.get(CONTEXT) if request is not None else None
+
+
+#: The kind of the real-time attendees call at the run's gate: not a POST of Rev's POST limit,
+#: but a limit of its own (2 a minute), kept by the run's real-time pacer.
+REALTIME_KIND = "realtime"
+
+
+def throttled(failure: t.Any) -> bool:
+    """Whether a failed try was the API throttling the tap (HTTP 429)."""
+    response = getattr(failure, "response", None)
+    return response is not None and response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def log_request_duration(
+    stream: RESTStream, response: requests.Response, context: Context | None
+) -> None:
+    """The SDK's ``http_request_duration`` METRIC line for one answer (SDK 0.54 writes it from
+    a private method of its own page loop, which this tap's loop replaces)."""
+    tags: dict[str, t.Any] = {
+        metrics.Tag.STREAM: stream.name,
+        metrics.Tag.ENDPOINT: stream.path,
+        metrics.Tag.HTTP_STATUS_CODE: response.status_code,
+        metrics.Tag.STATUS: metrics.Status.SUCCEEDED
+        if response.status_code < 400
+        else metrics.Status.FAILED,
+    }
+    if context:
+        tags[metrics.Tag.CONTEXT] = context
+    point = metrics.Point(
+        "timer",
+        metric=metrics.Metric.HTTP_REQUEST_DURATION,
+        value=response.elapsed.total_seconds(),
+        tags=tags,
+    )
+    metrics.log(stream.metrics_logger, point=point)
 
 
 def owed_reason(exc: BaseException) -> str | None:

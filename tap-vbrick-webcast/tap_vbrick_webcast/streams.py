@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import typing as t
 from collections.abc import Iterable
 from functools import cached_property
@@ -12,10 +13,14 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.types import Context
 
 from tap_vbrick_webcast.client import (
+    ANSWERED_AT,
+    REALTIME_KIND,
     ScrollStream,
     VbrickStream,
     carries_scroll_id,
+    context_of,
     decoded,
+    ending_on_error,
     owed_reason,
     rev_json,
 )
@@ -38,7 +43,6 @@ from tap_vbrick_webcast.values import (
 
 if t.TYPE_CHECKING:
     import requests
-    from singer_sdk.pagination import BaseAPIPaginator
 
 SCHEMAS = resources.files("tap_vbrick_webcast") / "schemas"
 REPORT_PATH = "/api/v2/scheduled-events/{eventId}"
@@ -104,13 +108,16 @@ class WebcastsStream(ScrollStream):
         #: before it).
         self.held_at: str | None = None
         self.unknown_statuses: set[str] = set()
+        #: The webcasts of the search page being read, in order, and where each id is in it:
+        #: those after the current one have their reports asked for ahead.
+        self.listed: list[dict[str, t.Any]] = []
+        self.listed_at: dict[t.Any, int] = {}
 
     def record_key(self, record: dict[str, t.Any]) -> object:
         return record.get("id")
 
-    def get_new_paginator(self) -> BaseAPIPaginator:
-        self.scroll = ScrollPaginator(self.items_key, self.total_key)
-        return self.scroll
+    def new_scroll(self) -> ScrollPaginator:
+        return ScrollPaginator(self.items_key, self.total_key)
 
     def shape_problem(self, payload: t.Any, response: requests.Response) -> str | None:
         problem = super().shape_problem(payload, response)
@@ -119,6 +126,11 @@ class WebcastsStream(ScrollStream):
                 if not isinstance(event.get("startDate"), str):
                     return "a list of webcasts that each carry a 'startDate'"
         return problem
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        self.listed = list(self.records_of(decoded(response, rev_json)))
+        self.listed_at = {row.get("id"): i for i, row in enumerate(self.listed)}
+        return super().parse_response(response)
 
     @cached_property
     def window_end(self) -> str:
@@ -154,6 +166,9 @@ class WebcastsStream(ScrollStream):
         return self.window_end
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        return ending_on_error(self.owed_then_listed(context), self.resources)
+
+    def owed_then_listed(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         self.ask_owed_first()
         yield from super().get_records(context)
 
@@ -184,7 +199,11 @@ class WebcastsStream(ScrollStream):
                 child.sync(context=dict(item))
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        self.hold_bookmark_unless_final(row, context)
+        try:
+            self.hold_bookmark_unless_final(row, context)
+        except Exception:
+            self.resources.close()  # the sync ends: requests sent ahead stop trying
+            raise
         wanted = self.config.get("webcast_ids")
         if wanted and row.get("id") not in wanted:
             return None
@@ -227,8 +246,9 @@ class WebcastsStream(ScrollStream):
         def ask() -> requests.Response:
             prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
             response = self.requests_session.send(
-                self.authenticator(prepared), timeout=self.timeout
+                self.authenticator(prepared), timeout=self.timeout, proxies=self.proxies
             )
+            response.__dict__[ANSWERED_AT] = time.monotonic()
             payload = self.checked_payload(response)
             if not isinstance(payload, dict) or not isinstance(payload.get("status"), str):
                 raise RetriableAPIError(
@@ -239,7 +259,7 @@ class WebcastsStream(ScrollStream):
             return response
 
         try:
-            response = self.request_decorator(ask)()
+            response = self.request_decorator(ask, kind="GET")()
         except LoginRefusedError:
             raise
         except RetriesExhaustedError as exc:
@@ -273,13 +293,75 @@ class WebcastsStream(ScrollStream):
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> Iterable[Context | None]:
-        for run in self.config.get("run_numbers", [0]):
-            yield {
-                "eventId": record["id"],
-                "runNumber": run,
-                "startDate": record.get("startDate"),
-                "endDate": record.get("endDate"),
-            }
+        # The SDK syncs each report stream of this webcast next: meanwhile the workers fetch
+        # this webcast's reports and the next ones'.
+        self.send_reports_ahead(record)
+        yield from report_contexts(record, self.config.get("run_numbers", [0]))
+
+    def send_reports_ahead(self, record: dict) -> None:
+        """Offer the reports of this webcast and of the webcasts after it on the search page
+        (those webcast_ids keeps) to the run's workers, in the order the report streams will
+        read them, as far as the lookahead has room; drop what was asked for webcasts already
+        read. Only the report streams selected that are sent ahead (never real-time attendees;
+        the summary only when the sessions stream does not hand it over), and never a webcast
+        run a report stream has read already in this sync (owed, asked for first)."""
+        ahead = self.resources.ahead
+        streams = self.reports_sent_ahead
+        if not (ahead.active and streams):
+            return
+        position = self.listed_at.get(record.get("id"))
+        following = self.listed[position + 1 :] if position is not None else []
+        wanted = self.config.get("webcast_ids")
+        rows = [record, *(r for r in following if not wanted or r.get("id") in wanted)]
+        ids = {row.get("id") for row in rows}
+        ahead.keep_only(lambda key: t.cast("tuple", key)[1] in ids)
+        ahead.resume()
+        runs = self.config.get("run_numbers", [0])
+        for row in rows:
+            if not isinstance(row.get("id"), str):
+                continue
+            for context in report_contexts(row, runs, canonical=True):
+                done = item_key({"eventId": context["eventId"], "runNumber": context["runNumber"]})
+                for stream in streams:
+                    if ahead.room() <= 0:
+                        return
+                    if done not in stream.handled:
+                        stream.send_reports_ahead_of(context)
+
+    @cached_property
+    def reports_sent_ahead(self) -> list[WebcastReportStream]:
+        """The report streams whose reports are asked for ahead, in the order they are read."""
+        children = [t.cast("WebcastReportStream", c) for c in self.child_streams]
+        sessions_read = any(c.selected and isinstance(c, AttendeeSessionsStream) for c in children)
+        return [
+            child
+            for child in children
+            if child.selected
+            and child.sent_ahead
+            and not (isinstance(child, AttendanceSummaryStream) and sessions_read)
+        ]
+
+
+def report_contexts(
+    record: dict, runs: t.Iterable[int], *, canonical: bool = False
+) -> Iterable[dict[str, t.Any]]:
+    """The report streams' contexts of one webcast: one per run number. ``canonical``: the
+    dates of a search row not normalized yet, as they will be."""
+    start, end = record.get("startDate"), record.get("endDate")
+    if canonical:
+        start, end = canonical_or_kept(start), canonical_or_kept(end)
+    for run in runs:
+        yield {"eventId": record["id"], "runNumber": run, "startDate": start, "endDate": end}
+
+
+def canonical_or_kept(value: t.Any) -> t.Any:
+    """A date-time in the one spelling, or as it is when it is not one (normalize's rule)."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        return canonical_utc(value)
+    except ValueError:
+        return value
 
 
 class WebcastReportStream(VbrickStream):
@@ -292,14 +374,12 @@ class WebcastReportStream(VbrickStream):
     # One state entry for the stream, not one per webcast: reports are re-read whole.
     state_partitioning_keys: t.ClassVar[list[str]] = []
     skip_unavailable_webcasts = True
+    sent_ahead = True
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         #: The webcast runs this stream has read (or tried) in this sync: never twice.
         self.handled: set[str] = set()
-
-    def get_new_paginator(self) -> BaseAPIPaginator | None:
-        return None
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         assert context is not None
@@ -307,6 +387,11 @@ class WebcastReportStream(VbrickStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         assert context is not None
+        return ending_on_error(self.report_of(context), self.resources)
+
+    def report_of(self, context: Context) -> Iterable[dict[str, t.Any]]:
+        """This stream's records of one webcast run, read once per sync: skipped or owed when
+        Rev will not give it (a failure of the whole API ends the sync)."""
         item = owed_item(context)
         # By webcast and run alone: the search may find an owed webcast again with other dates.
         key = item_key({"eventId": item["eventId"], "runNumber": item["runNumber"]})
@@ -370,9 +455,8 @@ class AttendeeSessionsStream(WebcastReportStream, ScrollStream):
     IDENTITY = ("username", "email", "ipAddress", "enteredDate", "browser", "deviceType")
     DURATIONS = ("sessionTime", "viewingTime", "publicCDNTime", "eCDNTime")
 
-    def get_new_paginator(self) -> BaseAPIPaginator:
-        self.scroll = ScrollPaginator(self.items_key, self.total_key)
-        return self.scroll
+    def new_scroll(self) -> ScrollPaginator:
+        return ScrollPaginator(self.items_key, self.total_key)
 
     def get_url_params(
         self, context: Context | None, next_page_token: ScrollToken | None
@@ -391,13 +475,16 @@ class AttendeeSessionsStream(WebcastReportStream, ScrollStream):
         return f"the attendee report of webcast {context['eventId']} run {context['runNumber']}"
 
     def record_key(self, record: dict[str, t.Any]) -> object:
-        return tuple(record.get(name) for name in self.IDENTITY)
+        return record.get("sessionKey")  # made of the session's identity (parse_response)
 
     @property
     def hands_summary_over(self) -> bool:
         return self.resources.report_summaries.wanted
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        """The sessions of one page, each with its durations in seconds, its polls' times in
+        the one spelling, its webcast, run and key (``sessionKey``). The first page's totals are
+        handed to the summary stream. (This runs for every attendee session: written for it.)"""
         if (
             self.hands_summary_over
             and self.context is not None
@@ -406,45 +493,59 @@ class AttendeeSessionsStream(WebcastReportStream, ScrollStream):
             summary = summary_of(decoded(response, rev_json))
             if summary is not None:
                 self.resources.report_summaries.put(self.context, summary)
+        context = context_of(response) or self.context or {}
+        event_id, run = context.get("eventId"), context.get("runNumber")
+        key_head = f"{text_of(event_id)}\x1f{text_of(run)}"
+        durations = self.seconds_fields
+        identity = self.IDENTITY
         for record in super().parse_response(response):
-            for name in self.DURATIONS:
-                record[f"{name}Seconds"] = self.seconds_of(name, record.get(name))
+            for name, seconds_name in durations:
+                value = record.get(name)
+                seconds = timespan_seconds(value)
+                if seconds is None and value not in (None, ""):
+                    self.odd_duration(name, value, event_id)
+                record[seconds_name] = seconds
             for poll in record.get("polls") or ():
                 if isinstance(poll, dict) and isinstance(poll.get("when"), str):
                     poll["when"] = canonical_utc(poll["when"])
+            record["eventId"] = event_id
+            record["runNumber"] = run
+            get = record.get
+            text = "\x1f".join([key_head, *[text_of(get(name)) for name in identity]])
+            record["sessionKey"] = hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 (a key)
             yield record
 
-    def seconds_of(self, name: str, value: t.Any) -> float | None:
-        """A duration in seconds; a value that is not a TimeSpan stays as Rev sent it, its
-        seconds null, with one warning per field."""
-        seconds = timespan_seconds(value)
-        if seconds is None and value not in (None, "") and name not in self.odd_durations:
+    @cached_property
+    def seconds_fields(self) -> tuple[tuple[str, str], ...]:
+        """Each duration Rev sends, and the field of its seconds."""
+        return tuple((name, f"{name}Seconds") for name in self.DURATIONS)
+
+    def odd_duration(self, name: str, value: t.Any, event_id: t.Any) -> None:
+        """A duration that is not a TimeSpan stays as Rev sent it, its seconds null: one warning
+        per field."""
+        if name not in self.odd_durations:
             self.odd_durations.add(name)
             self.logger.warning(
                 "%s: %s is not a .NET TimeSpan (%r, webcast %s): kept as sent, %sSeconds null",
                 self.name,
                 name,
                 value,
-                (self.context or {}).get("eventId"),
+                event_id,
                 name,
             )
-        return seconds
 
     @cached_property
     def odd_durations(self) -> set[str]:
         return set()
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        row = t.cast("dict", super().post_process(row, context))
-        identity = [row["eventId"], row["runNumber"], *(row.get(n) for n in self.IDENTITY)]
-        row["sessionKey"] = hashlib.sha1(  # noqa: S324 (a key, not a secret)
-            "\x1f".join("" if v is None else str(v) for v in identity).encode()
-        ).hexdigest()
-        return row
-
     def report_skipped(self, context: Context, exc: Exception) -> None:
         if self.hands_summary_over:
             self.resources.report_summaries.put(context, exc)
+
+
+def text_of(value: t.Any) -> str:
+    """A value as the session key's text spells it (None: empty)."""
+    return "" if value is None else value if type(value) is str else str(value)
 
 
 SUMMARY_FIELDS = (
@@ -528,9 +629,8 @@ class RealtimeAttendeesStream(WebcastReportStream, ScrollStream):
     total_key = "total"
     record_key_field = "SessionId"
 
-    def get_new_paginator(self) -> BaseAPIPaginator:
-        self.scroll = ScrollPaginator(self.items_key, self.total_key)
-        return self.scroll
+    def new_scroll(self) -> ScrollPaginator:
+        return ScrollPaginator(self.items_key, self.total_key)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         return {}
@@ -614,14 +714,15 @@ class RealtimeAttendeesStream(WebcastReportStream, ScrollStream):
             return
         yield from super().report_records(context)
 
-    def request_decorator(self, func: t.Callable) -> t.Callable:
-        pacer = self.resources.realtime_pacer
+    # Never asked for ahead: every try waits its turn at Vbrick's pace for this call.
+    sent_ahead = False
 
-        def paced(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            pacer.wait()
-            return func(*args, **kwargs)
+    @property
+    def request_kind(self) -> str:
+        return REALTIME_KIND
 
-        return super().request_decorator(paced)
+    def before_try(self) -> None:
+        self.resources.realtime_pacer.wait()  # outside the gate: it holds no request in flight
 
 
 class CommentsStream(WebcastReportStream, ScrollStream):
@@ -641,9 +742,8 @@ class CommentsStream(WebcastReportStream, ScrollStream):
     record_key_field = "commentId"
     counts_must_match = True
 
-    def get_new_paginator(self) -> BaseAPIPaginator:
-        self.scroll = ScrollPaginator(self.items_key, self.total_key)
-        return self.scroll
+    def new_scroll(self) -> ScrollPaginator:
+        return ScrollPaginator(self.items_key, self.total_key)
 
     def get_url_params(
         self, context: Context | None, next_page_token: ScrollToken | None
@@ -667,8 +767,9 @@ class CommentsStream(WebcastReportStream, ScrollStream):
         yield from super().parse_response(response)
         payload = decoded(response, rev_json)
         if isinstance(payload, list) and len(payload) >= COMMENTS_PAGE_SIZE:
+            where = self.where(context_of(response))
             raise ReportFailedError(
-                f"{self.name}: Rev answered {len(payload)} comments{self.where()}, as many as "
+                f"{self.name}: Rev answered {len(payload)} comments{where}, as many as "
                 f"the page size ({COMMENTS_PAGE_SIZE}), as a plain JSON array without a scroll "
                 "id: more may exist, and Rev gave no way to ask for them"
             )

@@ -13,17 +13,19 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_vbrick_webcast import settings
+from tap_vbrick_webcast.ahead import ReportsAhead
 from tap_vbrick_webcast.auth import Credentials, RevSessionAuthenticator
-from tap_vbrick_webcast.client import (
-    REALTIME_CALLS_PER_SECOND,
-    RequestPacer,
-    RunResources,
-    logged_sleep,
-)
+from tap_vbrick_webcast.client import RunResources, logged_sleep
+from tap_vbrick_webcast.concurrency import Lookahead, RequestGate, RequestPacer, WorkerPool
 from tap_vbrick_webcast.owed import OwedLedger
 from tap_vbrick_webcast.streams import STREAM_TYPES
 from tap_vbrick_webcast.summaries import ReportSummaries
 from tap_vbrick_webcast.values import format_utc
+
+#: Report pages that may be asked for ahead and not read yet, per request in flight: enough to
+#: keep every request in flight busy while the streams read, few enough to keep memory small
+#: (a page of attendee sessions is some 0.35 MB of JSON, about three times that decoded).
+LOOKAHEAD_PER_REQUEST_IN_FLIGHT = 2
 
 
 class TapVbrickWebcast(Tap):
@@ -80,10 +82,23 @@ class TapVbrickWebcast(Tap):
                 signal.signal(getattr(signal, name), stop)
 
     def run_resources(self) -> RunResources:
-        """What this run's streams share: the pacer of every request, one Rev session,
-        Vbrick's pace for real-time attendees, the hand-off of the report totals, and "now"."""
+        """What this run's streams share: the gate of every request (requests in flight, the
+        run's pace, the POST pace, the pause after a 429), the workers and the report pages
+        asked for ahead, one Rev session, Vbrick's pace for real-time attendees, the hand-off of
+        the report totals, and "now". Rev's three limits are each kept, scaled by the share of
+        them max_requests_per_second gives (settings.pace_share)."""
+        in_flight = int(self.config.get("max_concurrent_requests") or 1)
+        share = settings.pace_share(self.config)
+        gate = RequestGate(
+            in_flight,
+            RequestPacer(self.config.get("max_requests_per_second")),
+            kinds={"POST": RequestPacer(settings.POST_REQUESTS_PER_SECOND * share)},
+        )
+        pool = WorkerPool(in_flight, self.name) if in_flight > 1 else None
         return RunResources(
-            pacer=RequestPacer(self.config.get("max_requests_per_second")),
+            gate=gate,
+            pool=pool,
+            ahead=ReportsAhead(Lookahead(pool, LOOKAHEAD_PER_REQUEST_IN_FLIGHT * in_flight)),
             owed=OwedLedger(
                 max_syncs=int(self.config["max_owed_syncs"]),
                 fail=bool(self.config["fail_on_owed"]),
@@ -97,7 +112,8 @@ class TapVbrickWebcast(Tap):
                 timeout=self.config["request_timeout"],
             ),
             realtime_pacer=RequestPacer(
-                REALTIME_CALLS_PER_SECOND, sleep=logged_sleep(self.logger, "real-time attendees")
+                settings.REALTIME_CALLS_PER_SECOND * share,
+                sleep=logged_sleep(self.logger, "real-time attendees"),
             ),
             report_summaries=ReportSummaries(),
             sync_started_at=format_utc(datetime.now(UTC)),

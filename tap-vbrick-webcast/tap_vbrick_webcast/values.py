@@ -26,6 +26,10 @@ def parse_utc(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: Whether a text is in the one spelling already (which names its zone: ``Z``).
+is_canonical = _CANONICAL.match
+
+
 def canonical_utc(text: str) -> str:
     """Any ISO 8601 timestamp in the one spelling (fast when it already is)."""
     if _CANONICAL.match(text):
@@ -53,9 +57,31 @@ def minus_one_millisecond(text: str) -> str:
 
 def timespan_seconds(text: object) -> float | None:
     """Seconds of a TimeSpan text such as ``01:02:03``, ``1.02:03:04.5000000``; None if absent
-    or not a TimeSpan. (String splitting: this runs four times per attendee session.)"""
-    if not isinstance(text, str):
-        return None
+    or not a TimeSpan. (This runs four times per attendee session: the common ``hh:mm:ss[.f]``
+    is read by position, every other text by the general rule, with the same result.)"""
+    if type(text) is not str:
+        return None if not isinstance(text, str) else _timespan_seconds(text)
+    if (
+        len(text) >= 8
+        and text[2] == ":"
+        and text[5] == ":"
+        and text[:2].isdigit()
+        and text[3:5].isdigit()
+        and text[6:8].isdigit()
+    ):
+        try:
+            minutes, seconds = int(text[3:5]), float(text[6:])
+            total = int(text[:2]) * 3600 + minutes * 60 + seconds
+        except ValueError:
+            return None
+        if minutes >= 60 or not 0 <= seconds < 60:
+            return None
+        return total
+    return _timespan_seconds(text)
+
+
+def _timespan_seconds(text: str) -> float | None:
+    """The general rule of timespan_seconds: an optional sign and days, ``hh:mm:ss[.f]``."""
     sign = -1.0 if text.startswith("-") else 1.0
     parts = text.lstrip("-").split(":")
     if len(parts) != 3 or len(parts[1]) != 2 or not parts[2][:2].isdigit():

@@ -12,7 +12,9 @@ from testkit import PgTarget, TapOutput, run_cli, tap_executable
 from emulators import EmulatorServer
 from emulators.recorder import RecordedRequest
 from emulators.vbrick.data import Catalog
-from tap_vbrick_webcast.client import REALTIME_CALLS_PER_SECOND, RequestPacer, RunResources
+from tap_vbrick_webcast.client import RunResources
+from tap_vbrick_webcast.concurrency import RequestPacer
+from tap_vbrick_webcast.settings import REALTIME_CALLS_PER_SECOND
 from tap_vbrick_webcast.tap import TapVbrickWebcast
 
 API_KEY = "emulator-api-key"
@@ -36,6 +38,11 @@ KEYS = {
     "webcast_questions": ("eventId", "runNumber", "questionId"),
 }
 
+
+#: One request at a time, for tests whose faults hit the n-th request the API receives (or whose
+#: sync must last as long as its requests one after another): then the n-th request is the n-th
+#: page, and its retries the requests that follow it.
+ONE_AT_A_TIME: dict[str, Any] = {"max_concurrent_requests": 1}
 
 #: Retry waits in hundredths of seconds, and a budget no test reaches unless it means to: the
 #: behaviour, not the minutes.

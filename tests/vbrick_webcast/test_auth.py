@@ -7,7 +7,7 @@ import json
 
 import pytest
 from testkit import run_tap, start_emulator
-from vbrick_webcast.helpers import config_for, expected_counts
+from vbrick_webcast.helpers import ONE_AT_A_TIME, config_for, expected_counts
 
 from emulators import EmulatorServer, Fault
 from tap_vbrick_webcast.errors import LoginRefusedError
@@ -70,7 +70,8 @@ def test_session_is_extended_before_it_expires() -> None:
     )
     try:
         server.faults.add(Fault("slow", path="/post-event-report", delay=0.9, times=None))
-        result = run_tap(TapVbrickWebcast, config_for(server))
+        # One at a time: the four slow reports one after another outlast a session.
+        result = run_tap(TapVbrickWebcast, config_for(server, **ONE_AT_A_TIME))
         assert server.state.logins == 1
         assert server.state.extends >= 1
         assert len(server.requests.matching("/user/extend-session")) == server.state.extends
@@ -96,7 +97,10 @@ def test_a_401_that_survives_renewal_ends_the_sync(small_rev: EmulatorServer) ->
     small_rev.faults.add(
         Fault("status", path="/questions|/api/v2/user/session", status=401, times=None)
     )
-    result = run_tap(TapVbrickWebcast, config_for(small_rev), expect_error=True)
+    # One at a time: the sync ends at the first webcast's second 401, before any other
+    # webcast's Q&A is asked for (each would be refused too).
+    config = config_for(small_rev, **ONE_AT_A_TIME)
+    result = run_tap(TapVbrickWebcast, config, expect_error=True)
     assert "freshly renewed session was refused too" in str(result.error)
     assert small_rev.state.logins == 2
     assert len(small_rev.requests.matching("/questions")) == 2

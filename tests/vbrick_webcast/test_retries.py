@@ -13,11 +13,13 @@ import pytest
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 from testkit import run_cli, run_tap, tap_executable
-from vbrick_webcast.helpers import config_for, expected_counts
+from vbrick_webcast.helpers import ONE_AT_A_TIME, config_for, expected_counts
 
 from emulators import EmulatorServer, Fault
-from tap_vbrick_webcast.client import REALTIME_CALLS_PER_SECOND, RequestPacer, no_answer
+from tap_vbrick_webcast.client import no_answer
+from tap_vbrick_webcast.concurrency import RequestPacer
 from tap_vbrick_webcast.errors import RetriesExhaustedError, RetryAtOnceError
+from tap_vbrick_webcast.settings import REALTIME_CALLS_PER_SECOND
 from tap_vbrick_webcast.tap import TapVbrickWebcast
 
 LOGIN_PATHS = ("/api/v2/authenticate", "/api/v2/user/login")
@@ -177,7 +179,8 @@ def test_a_retry_after_past_the_budget_ends_the_sync_at_once(small_rev: Emulator
     small_rev.faults.add(
         Fault("status", path="/comments", status=429, headers={"Retry-After": "120"}, times=1)
     )
-    config = config_for(small_rev, retry_budget_seconds=5)
+    # One at a time: the first comment request is the only one before the sync ends.
+    config = config_for(small_rev, retry_budget_seconds=5, **ONE_AT_A_TIME)
     result = run_tap(TapVbrickWebcast, config, expect_error=True)
     assert isinstance(result.error, RetriesExhaustedError)
     message = str(result.error)
