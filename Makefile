@@ -8,7 +8,8 @@ export UV_PYTHON_DOWNLOADS := never
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint typecheck unit bench sync plugins plugin-settings emulators clean
+.PHONY: demo test lint typecheck unit bench sync plugins plugin-settings hub-definitions dist \
+	emulators clean
 
 sync: ## the workspace venv (taps, emulators, meltano, test tools) from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv>=0.9"
@@ -37,11 +38,18 @@ test: lint typecheck unit ## lint, types and the whole test suite
 bench: sync ## each tap against its emulator process: rec/s at 0 and 150 ms, req/s, rec/CPU-s beside the floor, peak RSS
 	$(RUN) python -m bench $(BENCH_ARGS)
 
-plugin-settings: sync ## rewrite meltano.yml's extractors from each tap's --about --format=json
+plugin-settings: sync ## rewrite meltano.yml's extractors and hub/extractors/ from each tap's --about --format=json
 	$(RUN) python scripts/plugin_settings.py
+	$(RUN) python -m scripts.hub_definitions
+
+hub-definitions: sync ## rewrite hub/extractors/ (the Meltano Hub definitions) from the taps' --about and hub/listing.yml
+	$(RUN) python -m scripts.hub_definitions
+
+dist: sync ## each tap's wheel and sdist, as published, into dist/ (uv build; LICENSE checked in each)
+	$(RUN) python scripts/build_dists.py dist
 
 emulators: sync ## serve every emulator on its default port until Ctrl-C
 	$(RUN) python -m emulators serve
 
 clean:
-	rm -rf .venv .meltano output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .meltano output dist .pytest_cache .mypy_cache .ruff_cache
