@@ -1,17 +1,18 @@
-"""The base stream: Conviva's URL, HTTP Basic auth, error handling and retries; the objects one
-run of the tap shares across its streams (RunResources)."""
+"""The base stream: Conviva's URL, HTTP Basic auth, error handling and retries, the page loop
+with pages asked for ahead; the objects one run of the tap shares across its streams
+(RunResources)."""
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import itertools
 import logging
 import random
 import re
-import threading
 import time
 import typing as t
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -20,12 +21,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 import requests
+from singer_sdk import metrics
 from singer_sdk.authenticators import BasicAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
+from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import PageContext
 
 from tap_conviva_sessions.auth import basic_auth
+from tap_conviva_sessions.concurrency import (
+    Lookahead,
+    RequestGate,
+    RunClosedError,
+    WorkerPool,
+    unread,
+)
 from tap_conviva_sessions.errors import (
     ApiUnavailableError,
     CredentialsRefusedError,
@@ -36,6 +47,7 @@ from tap_conviva_sessions.errors import (
     RetryAtOnceError,
     TimeRangeRejectedError,
 )
+from tap_conviva_sessions.messages import RecordLines
 from tap_conviva_sessions.owed import OwedItems, OwedLedger
 
 if t.TYPE_CHECKING:
@@ -123,33 +135,6 @@ class BackoffEcho(logging.Filter):
 BACKOFF_ECHO = BackoffEcho()
 
 
-class RequestPacer:
-    """At most ``per_second`` requests a second, across every stream of one run (None: no
-    pacing). Thread-safe, so that requests in flight at once share it."""
-
-    def __init__(
-        self,
-        per_second: float | None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self.clock, self.sleep = clock, sleep
-        self.next_at = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            now = self.clock()
-            start = max(now, self.next_at)
-            self.next_at = start + self.interval
-        if start > now:
-            self.sleep(start - now)
-
-
 class StateSink(t.Protocol):
     """The Tap's public ``state_writer`` as a stream uses it."""
 
@@ -192,8 +177,19 @@ class RunResources:
     """What one run of the tap shares across its streams: made once by the Tap
     (tap.py, discover_streams) and handed to every stream's constructor."""
 
-    #: Every try of every request waits its turn here (max_requests_per_second).
-    pacer: RequestPacer
+    #: What every try of every request passes: max_requests_per_second and
+    #: max_concurrent_requests across every stream, and the pause after a 429.
+    gate: RequestGate
+    #: The threads that send windows ahead of the streams (None: one request at a time).
+    pool: WorkerPool | None
+    #: How many pages a stream may have asked for ahead and not read yet (in flight or held).
+    lookahead_depth: int
+    #: How many pages ahead of the one being read a stream asks for: one fewer than the
+    #: requests in flight (the stream's own request of a page not asked for ahead is the last).
+    #: Each page asked for ahead that the stream then does not want costs a request or a turn
+    #: of the pace, so no more are asked for than can be in flight; those further ahead are
+    #: asked for as the stream reads on.
+    pages_ahead: int
     #: The owed items of every stream, and the summary at the end of the sync.
     owed: OwedLedger
     #: The discovery endpoint's answer (one request per run).
@@ -202,6 +198,10 @@ class RunResources:
     state_writer: StateSink
     #: When the sync started (the day of a viewer summary whose answer does not say).
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def close(self) -> None:
+        """The sync is over: pages asked for ahead and never read stop trying."""
+        self.gate.close()
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -257,6 +257,36 @@ def owed_reason(exc: BaseException) -> str | None:
     return " ".join(str(failure).split())[:300]
 
 
+def throttled(failure: t.Any) -> bool:
+    """Whether a failed try was the API throttling the tap (HTTP 429)."""
+    response = getattr(failure, "response", None)
+    return getattr(response, "status_code", None) == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def log_request_duration(
+    stream: RESTStream, response: requests.Response, context: Context | None
+) -> None:
+    """The SDK's ``http_request_duration`` METRIC line for one answer (SDK 0.54 writes it from
+    a private method of its own page loop, which this tap's loop replaces)."""
+    tags: dict[str, t.Any] = {
+        metrics.Tag.STREAM: stream.name,
+        metrics.Tag.ENDPOINT: stream.path,
+        metrics.Tag.HTTP_STATUS_CODE: response.status_code,
+        metrics.Tag.STATUS: metrics.Status.SUCCEEDED
+        if response.status_code < HTTPStatus.BAD_REQUEST
+        else metrics.Status.FAILED,
+    }
+    if context:
+        tags[metrics.Tag.CONTEXT] = context
+    point = metrics.Point(
+        "timer",
+        metric=metrics.Metric.HTTP_REQUEST_DURATION,
+        value=response.elapsed.total_seconds(),
+        tags=tags,
+    )
+    metrics.log(stream.metrics_logger, point=point)
+
+
 def service_unavailable(exc: BaseException) -> bool:
     """Whether a request's last failure was HTTP 503 with a Retry-After: the service says it is
     unavailable for a while (maintenance, overload), likely for every request, not just this
@@ -304,6 +334,9 @@ class ConvivaStream(RESTStream[t.Any]):
         super().__init__(tap, **kwargs)
         self.resources = resources
         self.logger.addFilter(BACKOFF_ECHO)
+        #: Pages asked for ahead of this stream's reading (the run's workers send them).
+        self.lookahead = Lookahead(resources.pool, resources.lookahead_depth)
+        self.record_lines = RecordLines(self, tap)
 
     def owed_items(self) -> OwedItems:
         """This stream's owed items (kept in its stream-level state entry)."""
@@ -327,6 +360,7 @@ class ConvivaStream(RESTStream[t.Any]):
         # written: the one public hook at the end of a sync, where the owed items are summed
         # up (and fail_on_owed ends the sync). tests/project/test_owed.py guards that order.
         super().log_sync_costs()
+        self.lookahead.close()  # pages asked for ahead and never read stop trying
         self.resources.owed.stream_finished(self.name)
 
     @property
@@ -348,8 +382,8 @@ class ConvivaStream(RESTStream[t.Any]):
     # Answers ------------------------------------------------------------------------------
 
     def validate_response(self, response: requests.Response) -> None:
-        self.check_answer(response)
-        if problem := self.shape_problem(json_body(response)):
+        self.check_answer(response, self.decode_body)
+        if problem := self.shape_problem(self.body(response)):
             raise RetriableAPIError(
                 f"Conviva answered HTTP {response.status_code} on {self.path} with a body that "
                 f"is not the documented shape: {problem}",
@@ -361,9 +395,20 @@ class ConvivaStream(RESTStream[t.Any]):
         is retried, then its item is owed: it is never read as an empty success."""
         return None
 
-    def check_answer(self, response: requests.Response) -> None:
+    def body(self, response: requests.Response) -> t.Any:
+        """The answer's JSON document, decoded once, the stream's way (:meth:`decode_body`)."""
+        return decoded(response, self.decode_body)
+
+    def decode_body(self, content: bytes) -> t.Any:
+        """A page's JSON document (msgspec.DecodeError when it is not JSON)."""
+        return msgspec.json.decode(content)
+
+    def check_answer(
+        self, response: requests.Response, decode: Callable[[bytes], t.Any] = msgspec.json.decode
+    ) -> None:
         """Every answer of the API: an error with a message that says what to do, retriable
-        where waiting may help; else its body must be JSON (decoded here, once)."""
+        where waiting may help; else its body must be JSON (decoded here, once, by
+        ``decode``)."""
         status = response.status_code
         if status == HTTPStatus.UNAUTHORIZED:
             raise CredentialsRefusedError(
@@ -394,7 +439,7 @@ class ConvivaStream(RESTStream[t.Any]):
                 f"Conviva answered HTTP {status} on {self.path}: {api_message(response)}"
             )
         try:
-            json_body(response)
+            decoded(response, decode)
         except msgspec.DecodeError:
             raise RetriableAPIError(
                 f"Conviva answered {self.path} with a body that is not valid JSON "
@@ -415,7 +460,137 @@ class ConvivaStream(RESTStream[t.Any]):
         return " ".join(parts) or "(none given)"
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        yield from extract_jsonpath(self.records_jsonpath, input=json_body(response))
+        yield from extract_jsonpath(self.records_jsonpath, input=self.body(response))
+
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        # No stream hangs from these: the SDK's default makes (and copies) a child context for
+        # every record all the same.
+        return ()
+
+    @cached_property
+    def writes_lines_directly(self) -> bool:
+        return self.record_lines.applies()
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        # SDK 0.54's private per-record writer: overridden here only (messages.py says when the
+        # line is written directly, and why); guarded by tests/project/test_record_lines.py and
+        # tests/conviva_sessions/test_concurrency.py (every record of a sync passes here).
+        if self.writes_lines_directly:
+            self.record_lines.write(record)
+            self.state_manager.is_flushed = False
+        else:
+            super()._write_record_message(record)
+
+    # -- the page loop, with pages asked for ahead ---------------------------------------------
+
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        """The SDK's page loop (RESTStream.request_records, SDK 0.54) with pages asked for ahead
+        on the run's workers (:meth:`pages_ahead`). The answers are read in the paginator's
+        order, each checked as it is read: records, checks and state are those of one request
+        at a time, and the paginator alone decides which page comes next."""
+        paginator = self.get_new_paginator() or SinglePagePaginator()
+        with self.get_http_request_counter() as request_counter:
+            request_counter.with_context(context)
+            while not paginator.finished:
+                token = paginator.current_value
+                response = self.lookahead.take(
+                    self.page_key(context, token),
+                    functools.partial(self.send_page, context, token),
+                )
+                request_counter.increment()
+                self.update_sync_costs(response.request, response, context)
+                self.send_ahead(context, paginator, response)
+                records = iter(self.parse_response(response))
+                first = next(records, None)
+                if first is None and not paginator.continue_if_empty(response):
+                    break  # the SDK's loop stops at an empty page too
+                if first is not None:
+                    yield first
+                    yield from records
+                paginator.advance(response)
+
+    @staticmethod
+    def page_key(context: Context | None, token: t.Any) -> Hashable:
+        """What names one request of the stream: its token (the request is prepared from the
+        token alone; the streams with partitions ask one at a time)."""
+        return token
+
+    def pages_ahead(self, paginator: BaseAPIPaginator, response: requests.Response) -> list[t.Any]:
+        """The tokens of the pages the paginator will likely want after ``response``, in its
+        order, as far as the lookahead's depth (none by default: one request at a time)."""
+        return []
+
+    def send_ahead(
+        self, context: Context | None, paginator: BaseAPIPaginator, response: requests.Response
+    ) -> None:
+        """Ask for the first pages the paginator will likely want next (``pages_ahead`` of
+        them, within the lookahead's room) while this one is read. A page asked for ahead that
+        is no longer among those it will likely want (as far as the lookahead's depth) is
+        dropped unread (its answer is never used, its next try never made)."""
+        if self.lookahead.pool is None:
+            return
+        tokens = self.pages_ahead(paginator, response)
+        keys = [self.page_key(context, token) for token in tokens]
+        wanted = set(keys)
+        self.lookahead.keep_only(lambda key: key in wanted)
+        first = self.resources.pages_ahead
+        for key, token in zip(keys[:first], tokens[:first], strict=True):
+            if self.lookahead.room() <= 0:
+                break
+            if not self.lookahead.offered(key):
+                prepared = self.prepare_page(context, token)
+                self.lookahead.offer(key, functools.partial(self.sender, prepared, context))
+
+    def send_page(self, context: Context | None, token: t.Any) -> requests.Response:
+        """One page's request, prepared here (on the stream's thread: settings and state are
+        read there only) and sent with its retries."""
+        return self.sender(self.prepare_page(context, token), context)
+
+    def prepare_page(self, context: Context | None, token: t.Any) -> requests.PreparedRequest:
+        request = self.get_http_request(page=PageContext(context, token))
+        return self.build_prepared_request(
+            method=request.method,
+            url=request.url,
+            params=request.encode_params(),
+            headers=request.headers,
+        )
+
+    @cached_property
+    def proxies(self) -> dict[str, str]:
+        """The proxies of the environment for the API's host (HTTPS_PROXY, NO_PROXY...), read
+        once: requests would read the environment again for every request."""
+        if not self.requests_session.trust_env:
+            return dict(self.requests_session.proxies)
+        found = requests.utils.get_environ_proxies(self.url_base)
+        return {**found, **self.requests_session.proxies}
+
+    @cached_property
+    def sender(self) -> Callable[[requests.PreparedRequest, Context | None], requests.Response]:
+        """``send`` within the retry contract (request_decorator)."""
+        return t.cast(
+            "Callable[[requests.PreparedRequest, Context | None], requests.Response]",
+            self.request_decorator(self.send),
+        )
+
+    def send(
+        self, prepared: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """One try of a page: credentials applied, sent, its duration logged, its answer
+        checked (validate_response)."""
+        response = self.transmit(prepared)
+        log_request_duration(self, response, context)
+        self.validate_response(response)
+        return response
+
+    def transmit(self, prepared: requests.PreparedRequest) -> requests.Response:
+        return self.requests_session.send(
+            self.authenticator(prepared),
+            timeout=self.timeout,
+            allow_redirects=self.allow_redirects,
+            proxies=self.proxies,
+        )
 
     # -- the retry contract (identical in the four taps) -----------------------------------------
 
@@ -445,9 +620,14 @@ class ConvivaStream(RESTStream[t.Any]):
             renewing = isinstance(failure, RetryAtOnceError)  # bounded by the tap's own rule
             if not renewing and time.monotonic() - started + wait > budget:
                 return
+            if throttled(failure):
+                self.resources.gate.throttled(wait)  # every request of the run waits as long
             failure = yield wait
 
     def backoff_handler(self, details: Details) -> None:
+        if self.resources.gate.closed or unread():
+            # A page asked for ahead that nobody reads any more: it stops here, unsaid.
+            raise RunClosedError("nobody reads this answer any more")
         self.logger.warning(
             "%s: try %d failed (%s); trying again in %.1f s",
             self.name,
@@ -458,16 +638,16 @@ class ConvivaStream(RESTStream[t.Any]):
 
     def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
         """The SDK's retries around ``func``, inside the retry contract: each try waits its turn
-        (max_requests_per_second), a network failure becomes a NoAnswerError (whose message holds
+        (the run's RequestGate), a network failure becomes a NoAnswerError (whose message holds
         no query), and a request that still fails when its budget is spent ends the sync with one
         error naming the API host and the setting."""
 
         def one_try(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            self.resources.pacer.wait()
-            try:
-                return func(*args, **kwargs)
-            except NETWORK_FAILURES as exc:
-                raise no_answer(exc) from None
+            with self.resources.gate.slot():
+                try:
+                    return func(*args, **kwargs)
+                except NETWORK_FAILURES as exc:
+                    raise no_answer(exc) from None
 
         retried = super().request_decorator(one_try)
 
@@ -499,12 +679,12 @@ class ConvivaStream(RESTStream[t.Any]):
 
     # The discovery endpoint -----------------------------------------------------------------
 
-    def send(self, request: requests.PreparedRequest, context: Context | None) -> requests.Response:
-        """One try of a request outside the stream's own pages, sent and checked as the SDK
-        sends the stream's: authenticated, with the stream's timeout, the answer checked."""
-        response = self.requests_session.send(
-            self.authenticator(request), timeout=self.timeout, allow_redirects=self.allow_redirects
-        )
+    def send_discovery(
+        self, request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """One try of the discovery request, sent as the stream's pages are (authenticated,
+        with the stream's timeout) and checked as any answer of the API."""
+        response = self.transmit(request)
         self.check_answer(response)
         return response
 
@@ -518,7 +698,7 @@ class ConvivaStream(RESTStream[t.Any]):
             )
             # The base class's request_decorator: a stream's own (which may owe its items) is
             # for its pages, not for the discovery call.
-            ask = ConvivaStream.request_decorator(self, self.send)
+            ask = ConvivaStream.request_decorator(self, self.send_discovery)
             try:
                 answer = json_body(ask(request, None))
             except CredentialsRefusedError:

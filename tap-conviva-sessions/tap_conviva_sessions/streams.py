@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from http import HTTPStatus
 
+import msgspec
 import requests
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk import typing as th
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_conviva_sessions import schemas
-from tap_conviva_sessions.client import ConvivaStream, describe_shape, json_body
+from tap_conviva_sessions.client import ConvivaStream, describe_shape
 from tap_conviva_sessions.errors import EndpointRefusedError, RetriesExhaustedError
 from tap_conviva_sessions.owed import item_key
 from tap_conviva_sessions.pagination import (
@@ -31,6 +32,7 @@ from tap_conviva_sessions.values import epoch_ms_iso, floor_minute, instant, utc
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.pagination import BaseAPIPaginator
 
 SCHEMAS = SchemaDirectory(schemas)
 #: How far back the sample endpoints reach (a request must start within the last 31 days),
@@ -79,12 +81,97 @@ def with_utc_bounds(record: dict) -> dict:
     return record
 
 
+class RawSessions(msgspec.Struct):
+    """A sessions answer whose sessions are decoded down to their fields only: each field's
+    value stays the JSON text the API sent (msgspec.Raw; checked to be JSON all the same)."""
+
+    sessions: list[dict[str, msgspec.Raw]]
+
+
+RAW_SESSIONS = msgspec.json.Decoder(RawSessions)
+#: The fields of a session the tap reads (the key, and the times of the bookmark and of
+#: session_start/session_end): decoded from their text; the others are written as sent.
+READ_FIELDS = ("conviva_session_id", "timestamps")
+
+
+class SessionRecords(ConvivaStream):
+    """Sessions as the API sends them, shaped by the tap itself at the root: the SDK's type
+    conformance (TYPE_CONFORMANCE_LEVEL NONE) is left out, so that each record can be written
+    as its RECORD line directly (messages.py). The root is what the tap shapes: the fields it
+    adds (UTC ``session_start``/``session_end``), and a field the schema does not know left out
+    with one warning, as the SDK's ROOT_ONLY conformance did. The API's JSON carries only JSON
+    types, which the root's types (strings and objects, or null) take as they are; the nested
+    values are not conformed, as before.
+
+    When the records are written directly (``raw_fields``: RecordLines applies, so no stream map
+    or selection reads the records' values), a session's fields other than READ_FIELDS are kept
+    as the JSON text the API sent: decoding them into objects only to encode them again would be
+    most of the tap's work per record. The answer's shape is checked as before (a list of
+    objects, each with its string id)."""
+
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    #: Whether sessions keep their unread fields as the API's JSON text (set by get_records).
+    raw_fields = False
+
+    def decode_body(self, content: bytes) -> t.Any:
+        if not self.raw_fields:
+            return super().decode_body(content)
+        try:
+            answer = RAW_SESSIONS.decode(content)
+        except msgspec.ValidationError:
+            # Not the documented shape: decoded as it is, for shape_problem to say what it is.
+            return super().decode_body(content)
+        for session in answer.sessions:
+            for name in READ_FIELDS:
+                if (value := session.get(name)) is not None:
+                    session[name] = msgspec.json.decode(value)
+        return {"sessions": answer.sessions}
+
+    #: The set of fields of the last record checked against the schema's (most records of a
+    #: sync have the same fields: the set is checked once per change).
+    fields_checked: frozenset[str] = frozenset()
+
+    @cached_property
+    def root_fields(self) -> frozenset[str]:
+        return frozenset(self.schema["properties"])
+
+    def sessions(self, response: requests.Response) -> list[dict]:
+        """The answer's sessions (its shape was checked by validate_response)."""
+        return t.cast("list[dict]", self.body(response)["sessions"])
+
+    def shaped(self, record: dict) -> dict:
+        """The record with UTC bounds and only the schema's root fields."""
+        with_utc_bounds(record)
+        keys = record.keys()
+        if keys != self.fields_checked:
+            if unknown := keys - self.root_fields:
+                self.warn_unknown(unknown)
+                return {k: v for k, v in record.items() if k in self.root_fields}
+            self.fields_checked = frozenset(keys)
+        return record
+
+    @cached_property
+    def unknown_fields(self) -> set[str]:
+        return set()
+
+    def warn_unknown(self, names: t.AbstractSet[str]) -> None:
+        """Fields the schema does not know: left out of the records, said once per field."""
+        if new := names - self.unknown_fields:
+            self.unknown_fields.update(new)
+            self.logger.warning(
+                "Properties %s were present in the '%s' stream but not found in catalog "
+                "schema. Ignoring.",
+                tuple(sorted(new)),
+                self.name,
+            )
+
+
 def end_epoch_ms(record: dict) -> int:
     end = (record.get("timestamps") or {}).get("end") or {}
     return int(end.get("epoch_ms") or 0)
 
 
-class SampleSessionsStream(ConvivaStream):
+class SampleSessionsStream(SessionRecords):
     """A sample-sessions endpoint walked in windows from the bookmark to the end of the range.
 
     The bookmark (``session_end``) is the end of the last window whose sessions were all
@@ -102,9 +189,6 @@ class SampleSessionsStream(ConvivaStream):
     # Bookmarks are window ends, which only grow: the state is resumable at every window.
     is_sorted = True
     schema = StreamSchema(SCHEMAS, key="session")
-    # The nested values arrive as JSON of the documented types; conforming them one by one
-    # costs more than the rest of the tap. The root (where the tap adds fields) is checked.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
 
     #: This sync's walk (made by get_records, walked by the SDK's request loop).
     pages: WindowPaginator
@@ -246,6 +330,7 @@ class SampleSessionsStream(ConvivaStream):
             self.logger.info("%s: nothing to sync before %s", self.name, utc_iso(end))
             return
         span = timedelta(minutes=int(self.config.get("window_minutes", 180)))
+        self.raw_fields = self.writes_lines_directly
         self.seen = SeenSessions()
         self.pages = WindowPaginator(
             WindowWalk(start, max(start, end), span, owed=owed),
@@ -254,10 +339,22 @@ class SampleSessionsStream(ConvivaStream):
             logger=self.logger,
             window_done=lambda window: self.finish_window(window, context),
         )
+        try:
+            yield from self.walk_windows(context)
+        except Exception:
+            self.resources.close()  # the sync ends: windows asked for ahead stop trying
+            raise
+        finally:
+            self.lookahead.close()
+        self.check_range_reading()
+
+    def walk_windows(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The walk's sessions, window after window; a window whose request failed for good is
+        owed (or ends the sync) and the walk goes on."""
         while True:
             try:
                 yield from self.request_records(context)
-                break
+                return
             except EndpointRefusedError as exc:
                 self.logger.warning(
                     "%s (the account may not have this endpoint): stream %s is skipped, its "
@@ -269,8 +366,14 @@ class SampleSessionsStream(ConvivaStream):
             except RetriesExhaustedError as exc:
                 self.owe_window(self.pages.current_value.window, exc, context)
                 if not self.pages.skip():
-                    break
-        self.check_range_reading()
+                    return
+
+    def pages_ahead(self, paginator: BaseAPIPaginator, response: requests.Response) -> list[t.Any]:
+        """The windows the walk will want after this answer (WindowPaginator.pages_ahead): the
+        next one as this answer decides it, then those of an unchanged span; both halves of a
+        full window. The first are asked for ahead; the walk takes each only when it wants
+        exactly it."""
+        return self.pages.pages_ahead(response, self.lookahead.depth)
 
     def get_new_paginator(self) -> WindowPaginator:
         """This sync's walk, made by get_records (one request_records call per sync)."""
@@ -302,7 +405,7 @@ class SampleSessionsStream(ConvivaStream):
         if not self.pages.keeps(response):
             return
         window_start = int(self.pages.current_value.window.start.timestamp() * 1000)
-        for session in super().parse_response(response):
+        for session in self.sessions(response):
             self.sessions_read += 1
             started = start_epoch_ms(session)
             if started is not None and started < window_start:
@@ -326,7 +429,7 @@ class SampleSessionsStream(ConvivaStream):
             )
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
-        return with_utc_bounds(row)
+        return self.shaped(row)
 
     # Bookmarks -----------------------------------------------------------------------------
 
@@ -496,7 +599,7 @@ class ViewerStream(ConvivaStream):
         return sessions_problem(body)
 
 
-class ViewerSessionsStream(ViewerStream):
+class ViewerSessionsStream(ViewerStream, SessionRecords):
     """A viewer's content sessions, ended and running, over the last ``viewer_days`` days.
 
     The endpoint returns at most 500 sessions: a viewer whose answer is full is asked again in
@@ -506,7 +609,6 @@ class ViewerSessionsStream(ViewerStream):
     path = "/sessions/content/viewer"
     primary_keys = ("conviva_session_id",)
     schema = ViewerSessionSchema(SCHEMAS, key="session")
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
 
     #: The viewer being synced, and its pages (made by get_new_paginator, one per viewer).
     viewer = ""
@@ -514,6 +616,7 @@ class ViewerSessionsStream(ViewerStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         self.viewer = ", ".join(f"{k}={v}" for k, v in (context or {}).items())
+        self.raw_fields = self.writes_lines_directly
         yield from super().get_records(context)
 
     def get_new_paginator(self) -> ViewerPaginator:
@@ -551,7 +654,7 @@ class ViewerSessionsStream(ViewerStream):
         range is asked again in shorter ranges."""
         if not self.pages.keeps(response):
             return
-        for session in super().parse_response(response):
+        for session in self.sessions(response):
             # A viewer asked for by id and by IP returns the same sessions twice, and a session
             # that crosses the bounds of two ranges comes back in both.
             if session["conviva_session_id"] not in self.emitted_ids:
@@ -566,7 +669,7 @@ class ViewerSessionsStream(ViewerStream):
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         # The partition is not part of the state, so the SDK does not copy it into records.
         row["viewer_ip"] = (context or {}).get("viewer_ip")
-        return with_utc_bounds(row)
+        return self.shaped(row)
 
 
 class ViewerSummaryStream(ViewerStream):
@@ -584,7 +687,7 @@ class ViewerSummaryStream(ViewerStream):
         return None
 
     def parse_response(self, response: requests.Response) -> Iterator[dict]:
-        answer = json_body(response)
+        answer = self.body(response)
         queries = (answer.get("_meta") or {}).get("queries") or {}
         start, end = queries.get("start_epoch_ms"), queries.get("end_epoch_ms")
         yield {

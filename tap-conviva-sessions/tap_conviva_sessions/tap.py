@@ -12,8 +12,13 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_conviva_sessions import settings, streams
-from tap_conviva_sessions.client import OpenEndpoints, RequestPacer, RunResources
+from tap_conviva_sessions.client import OpenEndpoints, RunResources
+from tap_conviva_sessions.concurrency import RequestGate, RequestPacer, WorkerPool
 from tap_conviva_sessions.owed import OwedLedger
+
+#: Pages a stream may have asked for ahead and not read yet, per request in flight: enough to
+#: keep every request in flight busy while the stream reads, few enough to keep memory small.
+LOOKAHEAD_PER_REQUEST_IN_FLIGHT = 2
 
 
 class TapConvivaSessions(Tap):
@@ -69,8 +74,14 @@ class TapConvivaSessions(Tap):
                 signal.signal(getattr(signal, name), stop)
 
     def discover_streams(self) -> list[Stream]:
+        # The run's shared objects, made once: one pace and one set of requests in flight for
+        # the whole sync, whichever stream asks.
+        in_flight = int(self.config.get("max_concurrent_requests") or 1)
         resources = RunResources(
-            pacer=RequestPacer(self.config.get("max_requests_per_second")),
+            gate=RequestGate(in_flight, RequestPacer(self.config.get("max_requests_per_second"))),
+            pool=WorkerPool(in_flight, self.name) if in_flight > 1 else None,
+            lookahead_depth=LOOKAHEAD_PER_REQUEST_IN_FLIGHT * in_flight,
+            pages_ahead=max(1, in_flight - 1),
             owed=OwedLedger(
                 max_syncs=int(self.config["max_owed_syncs"]),
                 fail=bool(self.config["fail_on_owed"]),

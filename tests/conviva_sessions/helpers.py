@@ -89,3 +89,8 @@ def iso_ms(moment: datetime) -> str:
 def owed_of(run: TapOutput, stream: str) -> list[dict[str, Any]]:
     """The stream's owed items in the run's last state ([] when none)."""
     return list(run.state.get("bookmarks", {}).get(stream, {}).get("owed", []))
+
+
+#: One request at a time, for tests whose faults hit the n-th request the API receives: then the
+#: n-th request is the n-th window, and its retries the requests that follow it.
+ONE_AT_A_TIME: dict[str, Any] = {"max_concurrent_requests": 1}

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from conviva_sessions.helpers import (
     CONTENT_SESSIONS,
+    ONE_AT_A_TIME,
     SECRET,
     TAP_EXE,
     base_config,
@@ -57,7 +58,7 @@ def test_401_names_the_api_credentials_and_never_the_secret(conviva, tmp_path: P
 def test_422_ends_the_sync_naming_the_window_with_the_finished_windows_saved(
     conviva, tmp_path: Path
 ) -> None:
-    config = base_config(conviva, window_minutes=30)
+    config = base_config(conviva, window_minutes=30, **ONE_AT_A_TIME)  # the 4th window refused
     message = '{"message": "The maximum length of a query time range per API request is 3 hours"}'
     conviva.faults.add(Fault("status", path=CONTENT, status=422, body=message, skip=3, times=1))
 
@@ -74,7 +75,7 @@ def test_422_ends_the_sync_naming_the_window_with_the_finished_windows_saved(
 
 
 def test_413_splits_the_window_and_loses_nothing(conviva) -> None:
-    config = base_config(conviva)
+    config = base_config(conviva, **ONE_AT_A_TIME)  # then the second request is the first half
     conviva.faults.add(Fault("status", path=CONTENT, status=413, times=1))
 
     run = run_tap(TapConvivaSessions, config, streams=CONTENT_SESSIONS)
@@ -135,7 +136,7 @@ def test_broken_answers_are_retried(conviva, kind: str) -> None:
 def test_retries_give_up_with_the_api_message_and_keep_finished_windows(conviva) -> None:
     # Each 503 asks for 2 s (Retry-After): tries at about 0, 2 and 4 s, and a fourth would
     # start at 6 s, past the 5 s budget.
-    config = base_config(conviva, window_minutes=60, retry_budget_seconds=5)
+    config = base_config(conviva, window_minutes=60, retry_budget_seconds=5, **ONE_AT_A_TIME)
     conviva.faults.add(
         Fault("status", path=CONTENT, status=503, skip=1, times=None, headers={"Retry-After": "2"})
     )

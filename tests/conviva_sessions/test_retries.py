@@ -17,7 +17,8 @@ from conviva_sessions.helpers import CONTENT_SESSIONS, SECRET, TAP_EXE, base_con
 from testkit import assert_no_secret, run_cli, run_tap
 
 from emulators import Fault
-from tap_conviva_sessions.client import NoAnswerError, RequestPacer, no_answer
+from tap_conviva_sessions.client import NoAnswerError, no_answer
+from tap_conviva_sessions.concurrency import RequestPacer
 from tap_conviva_sessions.tap import TapConvivaSessions
 
 
