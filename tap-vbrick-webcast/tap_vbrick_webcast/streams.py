@@ -498,22 +498,45 @@ class AttendeeSessionsStream(WebcastReportStream, ScrollStream):
         key_head = f"{text_of(event_id)}\x1f{text_of(run)}"
         durations = self.seconds_fields
         identity = self.IDENTITY
-        for record in super().parse_response(response):
+        normalize = self.normalize
+        hours_minutes = HOURS_MINUTES.get
+        for record in self.records_of(decoded(response, rev_json)):
+            normalize(record)
+            get = record.get
             for name, seconds_name in durations:
-                value = record.get(name)
-                seconds = timespan_seconds(value)
-                if seconds is None and value not in (None, ""):
+                value = get(name)
+                # hh:mm:ss[.f], nearly every duration, read here (the seconds of "hh:mm" from
+                # a table); any other text by the rule of timespan_seconds, the same seconds
+                # either way.
+                if type(value) is str and value[5:6] == ":" and value[6:8].isdigit():
+                    whole = hours_minutes(value[:5])
+                    if whole is not None:
+                        try:
+                            seconds = float(value[6:])
+                        except ValueError:
+                            seconds = -1.0
+                        if 0 <= seconds < 60:
+                            record[seconds_name] = whole + seconds
+                            continue
+                total = timespan_seconds(value)
+                if total is None and value not in (None, ""):
                     self.odd_duration(name, value, event_id)
-                record[seconds_name] = seconds
-            for poll in record.get("polls") or ():
+                record[seconds_name] = total
+            for poll in get("polls") or ():
                 if isinstance(poll, dict) and isinstance(poll.get("when"), str):
                     poll["when"] = canonical_utc(poll["when"])
             record["eventId"] = event_id
             record["runNumber"] = run
-            get = record.get
-            text = "\x1f".join([key_head, *[text_of(get(name)) for name in identity]])
+            parts = [key_head]
+            for name in identity:
+                value = get(name)
+                parts.append(value if type(value) is str else text_of(value))
+            text = "\x1f".join(parts)
             record["sessionKey"] = hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 (a key)
             yield record
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        return row  # its webcast, run and key are set already (parse_response)
 
     @cached_property
     def seconds_fields(self) -> tuple[tuple[str, str], ...]:
@@ -541,6 +564,10 @@ class AttendeeSessionsStream(WebcastReportStream, ScrollStream):
     def report_skipped(self, context: Context, exc: Exception) -> None:
         if self.hands_summary_over:
             self.resources.report_summaries.put(context, exc)
+
+
+#: The seconds of each "hh:mm" of a TimeSpan's common form ``hh:mm:ss[.f]``.
+HOURS_MINUTES = {f"{h:02d}:{m:02d}": h * 3600 + m * 60 for h in range(100) for m in range(60)}
 
 
 def text_of(value: t.Any) -> str:
