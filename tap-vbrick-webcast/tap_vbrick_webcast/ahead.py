@@ -47,6 +47,15 @@ class ReportsAhead:
     def room(self) -> int:
         return self.lookahead.room()
 
+    def room_for_first_pages(self) -> bool:
+        """Whether a report's first page may be asked for ahead now: there is room, and first
+        pages take at most half of it, so that the pages after them (which only their answers
+        can ask for) find room at once instead of waiting while their scroll ids age."""
+        with self.lookahead.lock:
+            jobs = self.lookahead.jobs
+            firsts = sum(1 for key in jobs if t.cast("PageKey", key)[3] is None)
+            return len(jobs) < self.lookahead.depth and 2 * firsts < self.lookahead.depth
+
     def known(self, key: Hashable) -> bool:
         """Whether ``key`` is sent ahead (in flight or held) or waiting for room."""
         with self.lock:

@@ -301,10 +301,11 @@ class WebcastsStream(ScrollStream):
     def send_reports_ahead(self, record: dict) -> None:
         """Offer the reports of this webcast and of the webcasts after it on the search page
         (those webcast_ids keeps) to the run's workers, in the order the report streams will
-        read them, as far as the lookahead has room; drop what was asked for webcasts already
-        read. Only the report streams selected that are sent ahead (never real-time attendees;
-        the summary only when the sessions stream does not hand it over), and never a webcast
-        run a report stream has read already in this sync (owed, asked for first)."""
+        read them, as far as the lookahead has room for first pages (ahead.room_for_first_pages:
+        half of it, the rest kept for the pages that follow); drop what was asked for webcasts
+        already read. Only the report streams selected that are sent ahead (never real-time
+        attendees; the summary only when the sessions stream does not hand it over), and never
+        a webcast run a report stream has read already in this sync (owed, asked for first)."""
         ahead = self.resources.ahead
         streams = self.reports_sent_ahead
         if not (ahead.active and streams):
@@ -323,7 +324,7 @@ class WebcastsStream(ScrollStream):
             for context in report_contexts(row, runs, canonical=True):
                 done = item_key({"eventId": context["eventId"], "runNumber": context["runNumber"]})
                 for stream in streams:
-                    if ahead.room() <= 0:
+                    if not ahead.room_for_first_pages():
                         return
                     if done not in stream.handled:
                         stream.send_reports_ahead_of(context)

@@ -108,7 +108,7 @@ def test_concurrency_gives_the_records_order_and_state_of_one_request_at_a_time(
     assert webcasts_in_flight_together(rev) == 1
     rev.requests.clear()
 
-    many = run_tap(TapVbrickWebcast, config)  # the default: 8 in flight
+    many = run_tap(TapVbrickWebcast, config)  # the default: 12 in flight
 
     assert webcasts_in_flight_together(rev) >= 3  # the next webcasts' reports were asked ahead
     assert asked(rev) == sequential  # the same requests: none asked twice, none left out
