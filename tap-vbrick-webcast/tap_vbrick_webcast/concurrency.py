@@ -34,8 +34,8 @@ class RunClosedError(Exception):
 
 def unread() -> bool:
     """Whether the request this thread is sending ahead was dropped (its answer unwanted)."""
-    job = getattr(_current, "job", None)
-    return job is not None and getattr(job, "unread", False)
+    job: list[Future[t.Any]] = getattr(_current, "job", None) or []
+    return bool(job) and getattr(job[0], "unread", False)
 
 
 class RequestPacer:
@@ -198,7 +198,9 @@ class Lookahead:
         with self.lock:
             if self.pool is None or key in self.jobs or len(self.jobs) >= self.depth:
                 return False
-            job: Future[t.Any] | None = None
+            # The job's future, filled in once submit returns: a worker may start the job
+            # before that, and reads it only at its tries (unread()).
+            job: list[Future[t.Any]] = []
 
             def run() -> t.Any:
                 _current.job = job
@@ -207,7 +209,8 @@ class Lookahead:
                 finally:
                     _current.job = None
 
-            job = self.jobs[key] = self.pool.submit(run)
+            job.append(self.pool.submit(run))
+            self.jobs[key] = job[0]
             self.sent += 1
             return True
 
