@@ -24,6 +24,10 @@ from concurrent.futures import Future
 
 T = t.TypeVar("T")
 
+#: An answer the reader waited this long for means the API's answers take time (the network):
+#: worth asking ahead (Lookahead.follow).
+SLOW_ANSWER_SECONDS = 0.02
+
 #: The job a worker thread runs (Lookahead.offer), so that its tries can tell it was dropped.
 _current = threading.local()
 
@@ -178,11 +182,25 @@ class Lookahead:
     with ``keep_only``; a request offered but not started when it is taken is sent by the
     reader itself, so the reader never waits behind requests it does not need yet. Errors are
     raised where the answer is taken, in the reader's order, as if the request were sent
-    there."""
+    there.
 
-    def __init__(self, pool: WorkerPool | None, depth: int) -> None:
+    How far ahead follows the answers (``limit``, 0 up to ``depth``): it doubles each time the
+    reader waited ``SLOW_ANSWER_SECONDS`` or more for an answer, and shrinks by one each time
+    it did not. Over the internet every request waits on the network, and every request in
+    flight is used; an API that answers at once (on the same network) is read one request at a
+    time, since threads waiting on answers that come at once only cost CPU."""
+
+    def __init__(
+        self,
+        pool: WorkerPool | None,
+        depth: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.pool = pool
         self.depth = depth if pool is not None else 0
+        self.limit = min(self.depth, 2)
+        self.clock = clock
         self.jobs: dict[Hashable, Future[t.Any]] = {}
         self.lock = threading.Lock()
         #: Answers taken that had been sent ahead, and requests sent ahead in all.
@@ -191,12 +209,12 @@ class Lookahead:
 
     def room(self) -> int:
         with self.lock:
-            return self.depth - len(self.jobs)
+            return self.limit - len(self.jobs)
 
     def offer(self, key: Hashable, send: Callable[[], t.Any]) -> bool:
         """Send ``send`` ahead on the pool; False when there is no room or it is already out."""
         with self.lock:
-            if self.pool is None or key in self.jobs or len(self.jobs) >= self.depth:
+            if self.pool is None or key in self.jobs or len(self.jobs) >= self.limit:
                 return False
             # The job's future, filled in once submit returns: a worker may start the job
             # before that, and reads it only at its tries (unread()).
@@ -222,10 +240,21 @@ class Lookahead:
         """The answer to ``key``: the one sent ahead, else ``send()`` here and now."""
         with self.lock:
             job = self.jobs.pop(key, None)
-        if job is None or job.cancel():
-            return send()
-        self.used += 1
-        return t.cast("T", job.result())
+        started = self.clock()
+        try:
+            if job is None or job.cancel():
+                return send()
+            self.used += 1
+            return t.cast("T", job.result())
+        finally:
+            self.follow(self.clock() - started)
+
+    def follow(self, waited: float) -> None:
+        """How far ahead, after the reader waited ``waited`` seconds for an answer."""
+        if waited >= SLOW_ANSWER_SECONDS:
+            self.limit = min(self.depth, max(1, 2 * self.limit))
+        else:
+            self.limit = max(0, self.limit - 1)
 
     def keep_only(self, wanted: Callable[[Hashable], bool]) -> None:
         """Drop the requests sent ahead that are no longer wanted (their answers unread)."""

@@ -54,7 +54,7 @@ class ReportsAhead:
         with self.lookahead.lock:
             jobs = self.lookahead.jobs
             firsts = sum(1 for key in jobs if t.cast("PageKey", key)[3] is None)
-            return len(jobs) < self.lookahead.depth and 2 * firsts < self.lookahead.depth
+            return len(jobs) < self.lookahead.limit and 2 * firsts < self.lookahead.limit
 
     def known(self, key: Hashable) -> bool:
         """Whether ``key`` is sent ahead (in flight or held) or waiting for room."""
