@@ -75,15 +75,25 @@ def _measured(argv: list[str], emulator: EmulatorProcess) -> Measured:
     return Measured(run, counts)
 
 
+#: max_requests_per_second for a run that must not wait on the tap's own pace.
+UNPACED = 1_000_000
+
+
 def measure_tap(
-    case: BenchCase, emulator: EmulatorProcess, *, max_concurrent_requests: int | None = None
+    case: BenchCase,
+    emulator: EmulatorProcess,
+    *,
+    max_concurrent_requests: int | None = None,
+    unpaced: bool = False,
 ) -> Measured:
     """The tap's sync of ``case.streams``; its setting ``max_concurrent_requests`` if given
-    (else the tap's default)."""
+    (else the tap's default), and no pace of its own if ``unpaced``."""
     exe = tap_executable(case.tap)
     config: dict[str, Any] = case.config(emulator.url)
     if max_concurrent_requests is not None:
         config["max_concurrent_requests"] = max_concurrent_requests
+    if unpaced:
+        config["max_requests_per_second"] = UNPACED
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp, "config.json")
         config_path.write_text(json.dumps(config))

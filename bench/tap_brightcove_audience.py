@@ -65,6 +65,7 @@ CASES = [
         floor="bench.tap_brightcove_audience:floor",
         emulator_options={"size": RECORDS, "accounts": [ACCOUNT]},
         documented_rate=DOCUMENTED_RATE,
+        unthrottled_options={"rate_limit": None, "ip_rate_limit": None},
         floor_ratio_goal=JSON_FLOOR_RATIO_GOAL,
     )
 ]

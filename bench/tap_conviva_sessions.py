@@ -79,6 +79,7 @@ CASES = [
         floor="bench.tap_conviva_sessions:floor_replay",
         emulator_options={"size": 100_000, "history_hours": 72, "busy_hours": 0, "now": NOW},
         documented_rate=DOCUMENTED_RATE,
+        unthrottled_options={"rate_limit": None},
         floor_ratio_goal=JSON_FLOOR_RATIO_GOAL,
     ),
     BenchCase(
@@ -91,6 +92,7 @@ CASES = [
         floor="bench.tap_conviva_sessions:floor_replay",
         emulator_options={"size": 50_000, "history_hours": 24, "busy_hours": 3, "now": NOW},
         documented_rate=DOCUMENTED_RATE,
+        unthrottled_options={"rate_limit": None},
         floor_ratio_goal=JSON_FLOOR_RATIO_GOAL,
     ),
 ]

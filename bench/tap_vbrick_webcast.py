@@ -72,6 +72,7 @@ CASES = [
             "sessions_per_webcast": SESSIONS_PER_WEBCAST,
         },
         documented_rate=DOCUMENTED_RATE,
+        unthrottled_options={"rate_limits": {}},
         floor_ratio_goal=JSON_FLOOR_RATIO_GOAL,
     )
 ]
