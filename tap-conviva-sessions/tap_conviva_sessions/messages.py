@@ -8,8 +8,9 @@ and no deselected field, that path ends in the same line as encoding
 ``{"type": "RECORD", "stream", "record", "time_extracted"}`` with the SDK's msgspec encoder,
 and costs most of the tap's time per record. :class:`RecordLines` writes that line directly
 when it :meth:`applies`, and leaves every other case to the SDK. The streams override the
-private method in one place (client.py); tests/project/test_record_lines.py fails when the SDK
-stops calling it or its line differs from this one.
+private method in one place (the base class of the streams that write this way);
+tests/project/test_record_lines.py fails when the SDK stops calling it or its line differs
+from this one.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ class ReportSpool:
         self._folder: Path | None = None
         self._files: dict[str, IO[bytes]] = {}
         self.event_id: str | None = None
+        #: The streams whose records this report's files take (the others' are not made).
+        self.streams: frozenset[str] = frozenset()
 
     @property
     def _dir(self) -> Path:
@@ -34,6 +36,7 @@ class ReportSpool:
         """Empty files for one event's report, for the streams wanted."""
         self.close()
         self.event_id = event_id
+        self.streams = frozenset(streams)
         self._files = {name: (self._dir / f"{name}.jsonl").open("wb") for name in streams}
 
     def add(self, stream: str, record: dict[str, Any]) -> None:

@@ -193,6 +193,57 @@ def local_to_utc(value: str | None, tz: ZoneInfo) -> str | None:
     return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 
+#: Every ``mm:ss`` of an hour, as a report writes them.
+_MINUTES_SECONDS = frozenset(f"{m:02d}:{s:02d}" for m in range(60) for s in range(60))
+#: How many local hours a converter remembers before it starts afresh.
+_HOURS_KEPT = 100_000
+
+
+def utc_converter(tz: ZoneInfo) -> Callable[[str | None], str | None]:
+    """``lambda value: local_to_utc(value, tz)``, the same results and errors, faster for the
+    many times of one report (this runs for every time of every viewer).
+
+    A time in the report's own layout (``MM/DD/YYYY hh:mm:ss AM``, 22 characters) is converted
+    from its hour: the UTC of that local hour is worked out once with :func:`local_to_utc`, then
+    its minutes and seconds are carried over unchanged. That holds only when the whole hour has
+    one offset of whole hours (no daylight saving change within it, not +05:30): for any other
+    hour, and any other form, every time goes through :func:`local_to_utc`."""
+    hours: dict[str, str] = {}  # "MM/DD/YYYY hh: AM" -> "YYYY-MM-DDThh:" ("": not carried over)
+
+    def convert(value: str | None) -> str | None:
+        if value is not None and len(value) == 22:
+            minutes_seconds = value[14:19]
+            if minutes_seconds in _MINUTES_SECONDS:
+                hour = value[:14] + value[19:]
+                utc_hour = hours.get(hour)
+                if utc_hour is None:
+                    if len(hours) >= _HOURS_KEPT:
+                        hours.clear()
+                    utc_hour = hours[hour] = _utc_hour(hour, tz)
+                if utc_hour:
+                    return utc_hour + minutes_seconds + "Z"
+        return local_to_utc(value, tz)
+
+    return convert
+
+
+def _utc_hour(hour: str, tz: ZoneInfo) -> str:
+    """``YYYY-MM-DDThh:`` of a local hour (``MM/DD/YYYY hh:`` + `` AM``) when each of its times
+    is that plus its own ``mm:ss``; else "" (and local_to_utc converts them one by one)."""
+    first, last = hour[:14] + "00:00" + hour[14:], hour[:14] + "59:59" + hour[14:]
+    if _REPORT_TIME.fullmatch(first) is None:  # another layout (22 characters by chance)
+        return ""
+    try:
+        start, end = local_to_utc(first, tz), local_to_utc(last, tz)
+    except UNEXPECTED:  # no such day: local_to_utc says so for each time of it
+        return ""
+    assert start is not None
+    assert end is not None
+    if start[14:] == "00:00Z" and end[14:] == "59:59Z" and start[:14] == end[:14]:
+        return start[:14]
+    return ""
+
+
 def utc_text_to_iso(value: str | None) -> str | None:
     """``2019-07-24 15:39:40`` (UTC) as ``2019-07-24T15:39:40Z``."""
     if not value or not value.strip():

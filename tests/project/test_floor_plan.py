@@ -35,7 +35,7 @@ SHARED_FILES = (
 ABSENT: dict[str, set[str]] = {"tap-webcast-reporting": {"pagination.py"}}  # one report a call
 #: The SDK's private names a tap still overrides or reads, each listed in its README.
 ALLOWED_SDK_PRIVATE: dict[str, set[str]] = {
-    "tap-brightcove-audience": {"_write_record_message"},
+    "tap-brightcove-audience": {"_increment_stream_state", "_write_record_message"},
     "tap-conviva-sessions": {"_increment_stream_state", "_write_record_message"},
     "tap-vbrick-webcast": {"_write_record_message"},
     "tap-webcast-reporting": {"_write_record_message"},

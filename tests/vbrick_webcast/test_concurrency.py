@@ -277,7 +277,10 @@ def test_realtime_attendees_keep_their_pace_and_are_never_asked_ahead() -> None:
         assert len(calls) == 3 * math.ceil(120 / 50)  # 120 attendees each, 50 a page
         assert {c.path.split("/")[4] for c in calls} == set(running)
         gaps = [b.at - a.at for a, b in itertools.pairwise(calls)]
-        assert min(gaps) >= 0.24  # never closer than the pacer allows
+        # The pacer spaces the sends 0.25 s apart; the emulator stamps arrivals, which a loaded
+        # machine delays by a few tens of ms each way. Calls sent ahead would come in bursts.
+        assert min(gaps) >= 0.25 * 0.6
+        assert sum(gaps) / len(gaps) >= 0.25 * 0.95
         # A webcast's real-time calls come once its attendee sessions are read (the stream
         # before them), never ahead of the webcast being read.
         for webcast in running:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -84,10 +84,16 @@ class _Buffer:
 
 
 def parse(
-    body: ReportBody, event_id: str, tz: ZoneInfo, logger: logging.Logger
+    body: ReportBody,
+    event_id: str,
+    tz: ZoneInfo,
+    logger: logging.Logger,
+    *,
+    streams: Collection[str] | None = None,
 ) -> Iterator[ReportItem]:
     """The report's header, then its viewers. ``tz`` is the zone asked for; the times are
-    converted from the zone the report states."""
+    converted from the zone the report states. ``streams`` (the streams wanted) changes nothing
+    here: each row is decoded whole anyway."""
     reading = Reading(event_id, tz, logger)
     buf = _Buffer(body)
     while ROWS_KEY not in buf.text and len(buf.text) < MAX_HEAD and buf.more():

@@ -22,6 +22,8 @@ class Reading:
         self.asked = asked  # the timezone setting
         self.logger = logger
         self.zone = asked  # the zone the report's times are in, once settle_zone has run
+        #: A report time as UTC ISO 8601 from ``zone``; raises for a value in another form.
+        self.utc = v.utc_converter(asked)
         self.unparsed = 0
         self.first_unparsed: str | None = None
 
@@ -33,6 +35,7 @@ class Reading:
             self.zone, note = v.report_zone(stated, self.asked.key)
         except ValueError as exc:
             raise UnreadableReportError(f"event {self.event_id}: {exc}") from None
+        self.utc = v.utc_converter(self.zone)
         if note:
             self.logger.warning("Event %s: %s", self.event_id, note)
         return self.zone
@@ -50,7 +53,7 @@ class Reading:
 
     def time(self, raw: Any, name: str, unparsed: dict[str, str]) -> str | None:
         """A report time as UTC ISO 8601, converted from the report's own zone."""
-        return self.value(lambda x: v.local_to_utc(x, self.zone), raw, name, unparsed)
+        return self.value(self.utc, raw, name, unparsed)
 
     def finish(self) -> None:
         """One warning for the values of the report the tap could not read, if any."""

@@ -13,7 +13,7 @@ converted from the zone it states (``currentTimeZone``), never from an assumed o
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,12 +33,12 @@ from tap_webcast_reporting.parsing.model import (
     ANALYTICS_RATES as RATES,
 )
 from tap_webcast_reporting.parsing.model import (
-    ParsedViewer,
     ReportHeader,
     ReportItem,
 )
 from tap_webcast_reporting.parsing.reading import Reading
 from tap_webcast_reporting.parsing.xml_repair import XmlRepair
+from tap_webcast_reporting.parsing.xml_viewer import viewer_reader
 
 ROOT = "convey_api"
 #: How close to the end of what was read an error must be for the report to count as cut short
@@ -71,62 +71,131 @@ TIMES = (
 
 
 def parse(
-    body: ReportBody, event_id: str, tz: ZoneInfo, logger: logging.Logger
+    body: ReportBody,
+    event_id: str,
+    tz: ZoneInfo,
+    logger: logging.Logger,
+    *,
+    streams: Collection[str] | None = None,
 ) -> Iterator[ReportItem]:
     """The report's header, then its viewers. ``tz`` is the zone asked for; the times are
-    converted from the zone the report states."""
-    reading = Reading(event_id, tz, logger)
-    repair = XmlRepair(event_id, logger)
-    body.repair, body.cut_after = repair, b">"
-    events = etree.iterparse(
-        body,
-        events=("start", "end"),
-        tag=("viewers", "viewer"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
-        huge_tree=False,
-    )
-    header_sent = False
+    converted from the zone the report states. ``streams``: the report streams wanted (None:
+    all); what only the others need is not read.
+
+    The body is read as it came, a copy of it kept aside (on disk): well-formed XML needs no
+    repair, and looking for what to repair costs about as much as the parse. Any error of lxml
+    makes it read again from the copy's start, with the repairs, as every report was read
+    before; only the items after those already handed on are handed on (up to the first thing
+    lxml refused, both readings are the same: each repair mends only what lxml refuses)."""
+    walk = _Walk(event_id, Reading(event_id, tz, logger), streams)
+    body.keep_copy()  # dropped by body.close() (the body's owner), or by replay()
     try:
-        for action, elem in events:
-            if elem.tag == "viewers" and action == "start":
-                parent = elem.getparent()
-                root = elem.getroottree().getroot()
-                if root.tag != ROOT or parent is None or parent.tag != "report_data":
-                    raise UnexpectedAnswerError(
-                        f"event {event_id}: the answer is not a report (<viewers> under "
-                        f"<{root.tag}>, not <{ROOT}><result><report_data>)"
-                    )
-                reading.settle_zone(v.text(root.findtext("currentTimeZone")))
-                yield _header(parent, reading)
-                header_sent = True
-            elif elem.tag == "viewer" and action == "end":
-                yield _viewer(elem, reading, elem.sourceline)
-                elem.clear()
-                while elem.getprevious() is not None:
-                    del elem.getparent()[0]
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (exc.lineno or 0, 0)
-        at_end = line >= body.lines_read and column >= body.last_line_chars - END_SLACK
-        if body.eof and at_end:
-            raise BrokenReportError(
-                f"event {event_id}: the XML report ended early at line {line}"
+        yield from walk.items(body)
+    except etree.XMLSyntaxError:
+        again = body.replay()
+        repair = XmlRepair(event_id, logger)
+        again.repair, again.cut_after = repair, b">"
+        try:
+            yield from walk.items(again, walk.handed_on())
+        except etree.XMLSyntaxError as exc:
+            if _cut_short(exc, again):
+                raise BrokenReportError(
+                    f"event {event_id}: the XML report ended early at line {_line(exc)}"
+                ) from None
+            raise UnreadableReportError(
+                f"event {event_id}: the XML report is broken at line {_line(exc)} in a way "
+                f"no repair settles ({exc.msg})"
             ) from None
-        raise UnreadableReportError(
-            f"event {event_id}: the XML report is broken at line {line} in a way no repair "
-            f"settles ({exc.msg})"
-        ) from None
-    finally:
-        repair.finish()
-    if not header_sent:
-        root = events.root
-        what = f"<{root.tag}> without <viewers>" if root is not None else "empty"
-        raise UnexpectedAnswerError(f"event {event_id}: the answer is not a report ({what})")
-    reading.finish()
+        finally:
+            repair.finish()
+    walk.reading.finish()
+
+
+def _line(exc: etree.XMLSyntaxError) -> int:
+    return exc.position[0] if exc.position else (exc.lineno or 0)
+
+
+def _cut_short(exc: etree.XMLSyntaxError, body: ReportBody) -> bool:
+    """Whether lxml stopped at the very end of the whole body: the report was cut short."""
+    line, column = exc.position if exc.position else (exc.lineno or 0, 0)
+    at_end = line >= body.lines_read and column >= body.last_line_chars - END_SLACK
+    return body.eof and at_end
+
+
+class _Walk:
+    """One walk of the report with lxml's iterparse; a second walk (after repairs) hands on only
+    what the first did not."""
+
+    def __init__(self, event_id: str, reading: Reading, streams: Collection[str] | None) -> None:
+        self.event_id = event_id
+        self.reading = reading
+        self.streams = streams
+        self.read_viewer = viewer_reader(event_id, reading, {}, streams)
+        self.headers = 0  # headers (<viewers> starts) handed on
+        self.viewers = 0  # viewers handed on
+
+    def handed_on(self) -> tuple[int, int]:
+        return self.headers, self.viewers
+
+    def items(self, body: ReportBody, skip: tuple[int, int] = (0, 0)) -> Iterator[ReportItem]:
+        """The header and the viewers, but the first ``skip`` (headers, viewers) handed on by
+        an earlier walk of the same body."""
+        skip_headers, skip_viewers = skip
+        headers = viewers = 0
+        events = etree.iterparse(
+            body,
+            events=("start", "end"),
+            tag=("viewers", "viewer"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            remove_comments=True,
+            remove_pis=True,
+            remove_blank_text=True,  # layout whitespace between elements: no value of a report
+            huge_tree=False,
+        )
+        read_viewer = self.read_viewer
+        try:
+            for action, elem in events:
+                if action == "end":
+                    if elem.tag == "viewer":
+                        viewers += 1
+                        if viewers > skip_viewers:
+                            yield read_viewer(elem)
+                        elem.clear()
+                        while elem.getprevious() is not None:
+                            del elem.getparent()[0]
+                elif elem.tag == "viewers":
+                    headers += 1
+                    if headers > skip_headers:
+                        yield self.header(elem)
+                        read_viewer = self.read_viewer
+        finally:  # what was handed on, for a second walk (counted in locals: a viewer's cost)
+            self.headers = max(self.headers, headers)
+            self.viewers = max(self.viewers, viewers)
+        if not headers:
+            root = events.root
+            what = f"<{root.tag}> without <viewers>" if root is not None else "empty"
+            raise UnexpectedAnswerError(
+                f"event {self.event_id}: the answer is not a report ({what})"
+            )
+
+    def header(self, viewers: Any) -> ReportHeader:
+        parent = viewers.getparent()
+        root = viewers.getroottree().getroot()
+        if root.tag != ROOT or parent is None or parent.tag != "report_data":
+            raise UnexpectedAnswerError(
+                f"event {self.event_id}: the answer is not a report (<viewers> under "
+                f"<{root.tag}>, not <{ROOT}><result><report_data>)"
+            )
+        self.reading.settle_zone(v.text(root.findtext("currentTimeZone")))
+        header = _header(parent, self.reading)
+        labels = {
+            q["question_id"]: q["label"] for q in header.registration_questions if q["question_id"]
+        }
+        self.read_viewer = viewer_reader(self.event_id, self.reading, labels, self.streams)
+        return header
 
 
 def _text(node: Any, path: str) -> str | None:
@@ -184,51 +253,3 @@ def _header(data: Any, reading: Reading) -> ReportHeader:
     return ReportHeader(
         event, analytics, filters, questions, surveys, unparsed=unparsed, zone=reading.zone
     )
-
-
-def _viewer(node: Any, reading: Reading, line: int | None) -> ParsedViewer:
-    """One ``<viewer>``, reading each child once (this runs for every registrant)."""
-    viewer = ParsedViewer(None, [], [], [], [], source_line=line)
-    for child in node:
-        tag = child.tag
-        if tag == "registration_date":
-            viewer.registration_date = reading.time(
-                child.text, "registration_date", viewer.unparsed
-            )
-        elif tag == "registration_answers":
-            viewer.answers = [
-                {"question_id": a.get("id"), "label": None, "value": v.text(a.text)} for a in child
-            ]
-        elif tag == "sessions":
-            viewer.sessions = [_session(s, reading) for s in child]
-        elif tag == "qa":
-            viewer.qa = [{"question": v.text(q.text), "answer": _text(q, "answer")} for q in child]
-        elif tag == "survey_responses":
-            viewer.survey_responses = [
-                {
-                    "survey_id": r.get("survey_id"),
-                    "survey_name": None,
-                    "question_id": r.get("question_id"),
-                    "question_label": None,
-                    "value": v.text(r.text),
-                }
-                for r in child
-            ]
-    return viewer
-
-
-def _session(node: Any, reading: Reading) -> dict[str, Any]:
-    fields = {f.tag: f.text for f in node}
-    unparsed: dict[str, str] = {}
-    session = {
-        "type": v.text(fields.get("type")),
-        "start_time": reading.time(fields.get("start_time"), "start_time", unparsed),
-        "end_time": reading.time(fields.get("end_time"), "end_time", unparsed),
-        "duration": reading.value(
-            v.ms_to_seconds, v.text(fields.get("duration")), "duration", unparsed
-        ),
-        "media": v.text(fields.get("media")),
-    }
-    if unparsed:
-        session["unparsed_values"] = unparsed
-    return session
