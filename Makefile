@@ -9,7 +9,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test lint typecheck unit bench sync plugins plugin-settings hub-definitions dist \
-	emulators clean
+	emulators clean orchestrator orchestrator-venv orchestrator-requirements
 
 sync: ## the workspace venv (taps, emulators, meltano, test tools) from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv>=0.9"
@@ -30,7 +30,7 @@ typecheck: sync
 	    -p tap_vbrick_webcast -p tap_webcast_reporting
 	$(RUN) mypy scripts
 
-unit: plugins
+unit: plugins orchestrator-venv
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit ## lint, types and the whole test suite
@@ -45,6 +45,21 @@ plugin-settings: sync ## rewrite meltano.yml's extractors and hub/extractors/ fr
 hub-definitions: sync ## rewrite hub/extractors/ (the Meltano Hub definitions) from the taps' --about and hub/listing.yml
 	$(RUN) python -m scripts.hub_definitions
 
+orchestrator: sync ## rewrite orchestrator/dags/ and pools.json (Airflow) from meltano job/schedule list
+	$(RUN) python -m scripts.orchestrator_definitions
+
+# Airflow in a venv of its own: it pins SQLAlchemy, FastAPI and pydantic apart from Meltano's.
+orchestrator-venv: sync .orchestrator-venv/.installed ## Airflow from orchestrator/requirements.txt
+
+.orchestrator-venv/.installed: orchestrator/requirements.txt
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) .orchestrator-venv
+	$(UV) pip sync --quiet --compile-bytecode --python .orchestrator-venv/bin/python $<
+	touch $@
+
+orchestrator-requirements: sync ## re-pin orchestrator/requirements.txt from orchestrator/requirements.in
+	$(UV) pip compile --quiet --python-version 3.11 --custom-compile-command "make $@" \
+	    orchestrator/requirements.in -o orchestrator/requirements.txt
+
 dist: sync ## each tap's wheel and sdist, as published, into dist/ (uv build; LICENSE checked in each)
 	$(RUN) python scripts/build_dists.py dist
 
@@ -52,4 +67,4 @@ emulators: sync ## serve every emulator on its default port until Ctrl-C
 	$(RUN) python -m emulators serve
 
 clean:
-	rm -rf .venv .meltano output dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .meltano output dist .pytest_cache .mypy_cache .ruff_cache .orchestrator-venv
