@@ -64,6 +64,7 @@ class AirflowStack:
             "AIRFLOW__API_AUTH__JWT_SECRET": "orchestrator-test-jwt-secret-of-32-bytes",
         }
         self.processes: dict[str, subprocess.Popen[str]] = {}
+        self.listening = False
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(
@@ -83,7 +84,7 @@ class AirflowStack:
         api = self._spawn("api-server")
         threading.Thread(target=self._watch, args=(api, ready), daemon=True).start()
         self._spawn("scheduler")
-        if not ready.wait(180) or api.poll() is not None:
+        if not ready.wait(180) or not self.listening:
             raise AssertionError(f"airflow api-server did not start:\n{self.log('api-server')}")
         return self
 
@@ -104,15 +105,17 @@ class AirflowStack:
         return (self.home / f"{command}.log").open("w")
 
     def _watch(self, proc: subprocess.Popen[str], ready: threading.Event) -> None:
-        """Copy the API server's output to its log; ready once uvicorn says so (or it ended)."""
+        """Copy the API server's output to its log; ready once uvicorn listens (its "Uvicorn
+        running on" line: "Application startup complete" comes before the socket is open)."""
         assert proc.stdout is not None
         with self._log_file("api-server") as log:
             for line in proc.stdout:
                 log.write(line)
                 log.flush()
-                if "Application startup complete" in line:
+                if "Uvicorn running on" in line:
+                    self.listening = True
                     ready.set()
-        ready.set()
+        ready.set()  # it ended: start() reports it
 
     def log(self, command: str) -> str:
         path = self.home / f"{command}.log"

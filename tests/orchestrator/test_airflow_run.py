@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from e2e.test_brightcove_audience import ACCOUNTS
-from e2e.test_conviva_sessions import env_for, expected_ids
+from e2e.test_conviva_sessions import end_of
 from e2e.test_webcast_reporting import KEYS as WEBCASTS_KEYS
 from e2e.test_webcast_reporting import expected as webcasts_expected
 from orchestrator.airflow_stack import AirflowStack
@@ -43,6 +44,7 @@ WEBCASTS_PARTITIONS = {  # unscheduled jobs: their DAG is named after the job
 }
 WEBCASTS_POOL = "webcasts-com"
 RUN_ID = "orchestrator-test"
+CONVIVA_DAYS = timedelta(days=3)
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ def airflow(
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         **pg_target.meltano_env(),
         **{f"{vendor.upper()}_EMULATOR_URL": s.url for vendor, s in emulators.items()},
-        **env_for(emulators["conviva"]),  # a fixed end, so that the sessions are known
+        **conviva_range(emulators["conviva"]),
     }
     stack = AirflowStack(tmp_path / "airflow", env)
     stack.home.mkdir()
@@ -87,6 +89,26 @@ def airflow(
         yield stack.start()
     finally:
         stack.stop()
+
+
+def conviva_range(server: EmulatorServer) -> dict[str, str]:
+    """Fixed ends, so that the sessions are known; three days rather than the 31 Conviva keeps,
+    for a run of seconds rather than a minute at the tap's pace."""
+    end = end_of(server)
+    return {
+        "TAP_CONVIVA_SESSIONS_START_DATE": (end - CONVIVA_DAYS).isoformat(),
+        "TAP_CONVIVA_SESSIONS_END_DATE": end.isoformat(),
+    }
+
+
+def conviva_sessions(server: EmulatorServer, kind: str) -> int:
+    end = end_of(server)
+    start = end - CONVIVA_DAYS
+    return len(server.state.session_ids(kind, _ms(start), _ms(end)))
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 def rows_and_keys(pg: PgTarget, table: str, key: tuple[str, ...]) -> tuple[int, int]:
@@ -105,7 +127,7 @@ def expected_tables(servers: dict[str, EmulatorServer]) -> dict[str, tuple[tuple
         for stream, key in (("view_events", ("view_event_key",)), ("leads", ("lead_key",)))
     }
     for stream, kind in (("content_sessions", "content"), ("ad_sessions", "ad")):
-        tables[stream] = (("conviva_session_id",), len(expected_ids(servers["conviva"], kind)))
+        tables[stream] = (("conviva_session_id",), conviva_sessions(servers["conviva"], kind))
     for stream, count in vbrick_expected(servers["vbrick"]).items():
         tables[stream] = (VBRICK_KEYS[stream], count)
     counts = webcasts_expected(servers["webcasts"])
