@@ -132,11 +132,17 @@ def groups(schema: dict[str, Any]) -> list[list[str]]:
 
 def extractor(tap: str, info: dict[str, Any]) -> dict[str, Any]:
     schema = info["settings"]
+    package = tap.replace("-", "_")
     return {
         "name": tap,
-        "namespace": tap.replace("-", "_"),
+        "namespace": package,
         "pip_url": f"-e ./{tap}",
         "executable": tap,
+        # The tap's own logging config: progress lines at INFO, the SDK's METRIC lines at DEBUG.
+        # Relative to the project root, where meltano runs its plugins (Meltano 4.4.1 does not
+        # expand $MELTANO_PROJECT_ROOT in a plugin's env); from elsewhere the SDK warns that
+        # the file is not found and logs as it does by default.
+        "env": {"SINGER_SDK_LOG_CONFIG": f"{tap}/{package}/logging.yaml"},
         "capabilities": list(info["capabilities"]),
         "settings_group_validation": groups(schema),
         "settings": [
@@ -162,6 +168,7 @@ def render(entries: list[dict[str, Any]]) -> list[str]:
         lines.append(f"  - name: {entry['name']}")
         for key in ("namespace", "pip_url", "executable"):
             lines.append(f"    {key}: {entry[key]}")
+        lines.append(f"    env: {flow(entry['env'])}")
         lines.append(f"    capabilities: {flow(entry['capabilities'])}")
         lines.append("    settings_group_validation:")
         lines.extend(f"    - {flow(group)}" for group in entry["settings_group_validation"])

@@ -50,6 +50,7 @@ from tap_brightcove_audience.keys import record_key
 from tap_brightcove_audience.messages import RecordLines
 from tap_brightcove_audience.owed import OwedItems, OwedLedger, item_key
 from tap_brightcove_audience.pagination import CountedOffsetPaginator
+from tap_brightcove_audience.progress import CountsForProgress
 from tap_brightcove_audience.settings import where_clauses
 from tap_brightcove_audience.values import (
     CANONICAL_LENGTH,
@@ -174,7 +175,7 @@ def no_answer(exc: BaseException) -> NoAnswerError:
     return NoAnswerError(f"{where}: {what}", parts._replace(query="", fragment="").geturl())
 
 
-class BrightcoveStream(RESTStream[int]):
+class BrightcoveStream(CountsForProgress, RESTStream[int]):
     """One Audience API list resource, read account by account, oldest change first."""
 
     #: The setting holding this stream's ``where`` filter.

@@ -49,6 +49,7 @@ from tap_conviva_sessions.errors import (
 )
 from tap_conviva_sessions.messages import RecordLines
 from tap_conviva_sessions.owed import OwedItems, OwedLedger
+from tap_conviva_sessions.progress import CountsForProgress
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -323,7 +324,7 @@ def json_body(response: requests.Response) -> t.Any:
 # -- the base stream -------------------------------------------------------------------------
 
 
-class ConvivaStream(RESTStream[t.Any]):
+class ConvivaStream(CountsForProgress, RESTStream[t.Any]):
     """A Conviva Insights 3.0 endpoint."""
 
     records_jsonpath = "$.sessions[*]"

@@ -47,6 +47,7 @@ from tap_vbrick_webcast.errors import (
 )
 from tap_vbrick_webcast.messages import RecordLines
 from tap_vbrick_webcast.owed import OwedItems, OwedLedger
+from tap_vbrick_webcast.progress import CountsForProgress
 from tap_vbrick_webcast.values import canonical_utc, has_zone, is_canonical
 
 if t.TYPE_CHECKING:
@@ -179,7 +180,7 @@ def no_answer(exc: BaseException) -> NoAnswerError:
     return NoAnswerError(f"{where}: {what}", parts._replace(query="", fragment="").geturl())
 
 
-class VbrickStream(RESTStream[t.Any]):
+class VbrickStream(CountsForProgress, RESTStream[t.Any]):
     """Shared by every stream: Rev's URL, its session, its errors and its throttling."""
 
     # When False, a 4xx ends the sync; report streams skip that webcast instead (403/404

@@ -35,6 +35,7 @@ from tap_webcast_reporting.errors import (
 from tap_webcast_reporting.owed import OwedItems, OwedLedger
 from tap_webcast_reporting.parsing import safe_xml_parser
 from tap_webcast_reporting.parsing.body import CHUNK, ReportBody
+from tap_webcast_reporting.progress import CountsForProgress
 from tap_webcast_reporting.quota import ReportQuota
 from tap_webcast_reporting.redaction import redact
 from tap_webcast_reporting.return_codes import INVALID_SESSION, SUCCESS, error_for, return_code
@@ -158,7 +159,7 @@ def no_answer(exc: BaseException) -> NoAnswerError:
     return NoAnswerError(f"{where}: {what}", parts._replace(query="", fragment="").geturl())
 
 
-class WebcastsStream(RESTStream[t.Any]):
+class WebcastsStream(CountsForProgress, RESTStream[t.Any]):
     """A webcasts.com call; subclasses say which URL and what the answer holds."""
 
     def __init__(self, tap: Tap, *, resources: RunResources, **kwargs: t.Any) -> None:

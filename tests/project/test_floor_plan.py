@@ -192,7 +192,7 @@ def test_the_circle_check_reads_only_imports_made_at_load_time() -> None:
 
 #: Files whose text is the same in the four taps (but for the package's name): a fix to one is
 #: a fix to all, and each tap still installs alone.
-IDENTICAL_FILES = ("owed.py", "concurrency.py", "messages.py")
+IDENTICAL_FILES = ("owed.py", "concurrency.py", "messages.py", "progress.py", "logging.yaml")
 
 
 @pytest.mark.parametrize("name", IDENTICAL_FILES)

@@ -92,7 +92,9 @@ def test_the_definition_passes_the_hub_schema(tap: str) -> None:
 
 def test_the_hub_schema_check_refuses_what_the_hub_refuses() -> None:
     """meltano.yml's own entries lack what the Hub requires; a wrong enum value is named."""
-    assert problems(meltano_yml_extractor(TAPS[0])) == [
+    # (Less its env, the project's own logging config: a Hub definition has no env.)
+    ours = {k: v for k, v in meltano_yml_extractor(TAPS[0]).items() if k != "env"}
+    assert problems(ours) == [
         "(top): 'quality' is a required property",
         "(top): 'variant' is a required property",
     ]
