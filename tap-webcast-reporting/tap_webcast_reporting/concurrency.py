@@ -53,7 +53,8 @@ class RequestPacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
+        # float(): the SDK reads a setting written with decimals (22.5) as a Decimal
+        self.interval = 1.0 / float(per_second) if per_second else 0.0
         self.clock, self.sleep = clock, sleep
         self.next_at = 0.0
         self.lock = threading.Lock()

@@ -7,8 +7,11 @@ import importlib
 import threading
 import typing as t
 from concurrent.futures import wait
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from singer_sdk.helpers._util import read_json_file
 
 PACKAGES = (
     "tap_brightcove_audience",
@@ -55,6 +58,21 @@ def test_a_429_holds_every_try_that_follows_and_each_takes_its_turn_again(
     gate.close()
     with pytest.raises(concurrency.RunClosedError), gate.slot():
         pass
+
+
+def test_a_pace_written_with_decimals_in_the_config_file_is_kept(
+    concurrency: t.Any, tmp_path: Path
+) -> None:
+    # The SDK reads a config file's 2.5 as a Decimal (a partition's share of a vendor limit).
+    config = tmp_path / "config.json"
+    config.write_text('{"max_requests_per_second": 2.5}')
+    per_second = read_json_file(config)["max_requests_per_second"]
+    assert isinstance(per_second, Decimal)
+    clock = FakeClock()
+    pacer = concurrency.RequestPacer(per_second, clock=clock, sleep=clock.sleep)
+    pacer.wait()
+    pacer.wait()
+    assert clock.slept == [pytest.approx(0.4)]
 
 
 def test_answers_sent_ahead_are_taken_in_the_readers_order(concurrency: t.Any) -> None:
