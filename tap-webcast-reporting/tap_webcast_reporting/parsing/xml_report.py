@@ -61,6 +61,23 @@ XML_FILTERS = {
     "simelive_viewers_filter": "simlive_viewers",
 }
 LIST_FILTERS = {"sti_filter", "excl_domain", "incl_domain"}
+#: lxml's parser options: no entity resolved, no DTD loaded, no network reached.
+PARSER_OPTIONS: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "remove_comments": True,
+    "remove_pis": True,
+    "remove_blank_text": True,  # layout whitespace between elements: no value of a report
+    "huge_tree": False,
+}
+#: How far into the body the first reading looks for ``<viewers>`` (the header before it is a
+#: few kilobytes), and how much it reads after ``</viewers>`` (the closing tags), before the
+#: report is read event by event instead (the tree is not pruned there).
+SHAPE_SLACK = 8 * 1024 * 1024
+#: A ``<viewer>`` or ``<viewers>`` deeper than the viewers themselves (counted each block).
+_NESTED = etree.XPath("count(*//viewer) + count(.//viewers)")
 TIMES = (
     "event_create_time",
     "live_start_time",
@@ -83,15 +100,19 @@ def parse(
     all); what only the others need is not read.
 
     The body is read as it came, a copy of it kept aside (on disk): well-formed XML needs no
-    repair, and looking for what to repair costs about as much as the parse. Any error of lxml
-    makes it read again from the copy's start, with the repairs, as every report was read
-    before; only the items after those already handed on are handed on (up to the first thing
-    lxml refused, both readings are the same: each repair mends only what lxml refuses)."""
+    repair, and looking for what to repair costs about as much as the parse. It is first read
+    along the report's own shape (:meth:`_Walk.shaped_items`: the viewers taken from
+    ``<viewers>`` as the tree grows, no event per element). Any error of lxml, or a report of
+    another shape (a ``<viewer>`` elsewhere, a second ``<viewers>``...), makes it read again
+    from the copy's start, event by event and with the repairs, as every report was read before;
+    only the items after those already handed on are handed on (up to the first thing lxml
+    refused, both readings are the same: each repair mends only what lxml refuses, and the first
+    reading hands on only what the second would hand on first)."""
     walk = _Walk(event_id, Reading(event_id, tz, logger), streams)
     body.keep_copy()  # dropped by body.close() (the body's owner), or by replay()
     try:
-        yield from walk.items(body)
-    except etree.XMLSyntaxError:
+        yield from walk.shaped_items(body)
+    except (etree.XMLSyntaxError, _OtherShapeError):
         again = body.replay()
         repair = XmlRepair(event_id, logger)
         again.repair, again.cut_after = repair, b">"
@@ -122,9 +143,13 @@ def _cut_short(exc: etree.XMLSyntaxError, body: ReportBody) -> bool:
     return body.eof and at_end
 
 
+class _OtherShapeError(Exception):
+    """The report is not of the shape the first reading follows: it is read event by event."""
+
+
 class _Walk:
-    """One walk of the report with lxml's iterparse; a second walk (after repairs) hands on only
-    what the first did not."""
+    """The walks of one report: the first along the report's shape, then, if need be, one with
+    lxml's iterparse that hands on only what the first did not."""
 
     def __init__(self, event_id: str, reading: Reading, streams: Collection[str] | None) -> None:
         self.event_id = event_id
@@ -137,23 +162,76 @@ class _Walk:
     def handed_on(self) -> tuple[int, int]:
         return self.headers, self.viewers
 
+    def shaped_items(self, body: ReportBody) -> Iterator[ReportItem]:
+        """The header and the viewers, read along the report's shape: once ``<viewers>`` has
+        begun, the viewers are its children, each taken (read, handed on, removed) once the
+        next one has begun or the report has ended, so that lxml sends no event per element.
+        What it hands on is what :meth:`items` hands on first: before anything that reading
+        would hand on otherwise (a ``<viewer>`` anywhere but among the children of the first
+        ``<viewers>``, a second ``<viewers>``, no ``<viewers>``), it raises _OtherShapeError, and
+        :meth:`items` reads the report instead, skipping what was handed on. (The header is
+        read from the same tree as there: both look at it after the block in which
+        ``<viewers>`` began.)"""
+        parser = etree.XMLPullParser(events=("start",), tag="viewers", **PARSER_OPTIONS)
+        read, feed, events = body.read, parser.feed, parser.read_events
+        viewers: Any = None  # the <viewers> element, once begun
+        ended = False  # whether something follows </viewers>
+        slack = SHAPE_SLACK  # bytes still read before <viewers> begins, or after it ended
+        read_viewer = self.read_viewer
+        handed = 0
+        try:
+            while True:
+                data = read()
+                if data:
+                    feed(data)
+                else:
+                    parser.close()
+                if viewers is None:
+                    for _, begun in events():
+                        viewers = begun
+                        break
+                    if viewers is None:
+                        slack -= len(data)
+                        if data and slack > 0:
+                            continue
+                        raise _OtherShapeError  # not a report: the other reading says what it is
+                    root = viewers.getroottree().getroot()
+                    if next(root.iter("viewer", "viewers")) is not viewers:
+                        raise _OtherShapeError  # a <viewer> before it: handed on first
+                    header = self.header(viewers)
+                    self.headers = 1
+                    yield header
+                    read_viewer = self.read_viewer
+                if not ended:
+                    ended = not data or _followed(viewers)
+                count = len(viewers)
+                taken = count if ended else count - 1
+                if taken > 0:
+                    if _NESTED(viewers):
+                        raise _OtherShapeError
+                    for child in viewers[:taken]:
+                        if child.tag == "viewer":
+                            handed += 1
+                            yield read_viewer(child)
+                    del viewers[:taken]
+                if ended:
+                    if _viewer_after(viewers):
+                        raise _OtherShapeError
+                    slack -= len(data)
+                    if not data:
+                        return
+                    if slack <= 0:
+                        raise _OtherShapeError
+        finally:  # what was handed on, for a second walk (counted in a local: a viewer's cost)
+            self.viewers = handed
+
     def items(self, body: ReportBody, skip: tuple[int, int] = (0, 0)) -> Iterator[ReportItem]:
         """The header and the viewers, but the first ``skip`` (headers, viewers) handed on by
         an earlier walk of the same body."""
         skip_headers, skip_viewers = skip
         headers = viewers = 0
         events = etree.iterparse(
-            body,
-            events=("start", "end"),
-            tag=("viewers", "viewer"),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            remove_comments=True,
-            remove_pis=True,
-            remove_blank_text=True,  # layout whitespace between elements: no value of a report
-            huge_tree=False,
+            body, events=("start", "end"), tag=("viewers", "viewer"), **PARSER_OPTIONS
         )
         read_viewer = self.read_viewer
         try:
@@ -196,6 +274,20 @@ class _Walk:
         }
         self.read_viewer = viewer_reader(self.event_id, self.reading, labels, self.streams)
         return header
+
+
+def _followed(node: Any) -> bool:
+    """Whether anything (an element) follows ``node`` or one of its ancestors."""
+    return node.getnext() is not None or any(a.getnext() is not None for a in node.iterancestors())
+
+
+def _viewer_after(viewers: Any) -> bool:
+    """Whether a ``<viewer>`` or ``<viewers>`` follows ``</viewers>``."""
+    for node in (viewers, *viewers.iterancestors()):
+        for after in node.itersiblings():
+            if next(after.iter("viewer", "viewers"), None) is not None:
+                return True
+    return False
 
 
 def _text(node: Any, path: str) -> str | None:

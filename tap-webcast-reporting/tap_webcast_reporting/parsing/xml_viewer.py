@@ -13,9 +13,9 @@ from typing import Any
 from tap_webcast_reporting import values as v
 from tap_webcast_reporting.parsing.model import (
     OTHER_STANDARD,
+    SESSION_KINDS,
     ParsedViewer,
     RegistrantRecord,
-    SessionTime,
     session_totals,
 )
 from tap_webcast_reporting.parsing.reading import Reading
@@ -62,28 +62,33 @@ def viewer_reader(
     keep_sessions = streams is None or "viewing_sessions" in streams
     keep_responses = streams is None or bool({"questions", "survey_responses"} & set(streams))
     only_registrant = keep_registrant and not (keep_sessions or keep_responses)
+    standard = NO_ANSWERS
 
-    def sessions_of(node: Any) -> tuple[list[dict[str, Any]], list[SessionTime]]:
-        """The sessions as dicts (when wanted, else their times are not read), and each one's
-        type and duration (for the totals)."""
+    def sessions_of(node: Any, into: dict[str, Any]) -> list[dict[str, Any]]:
+        """The sessions as dicts (when wanted; else only each one's type and duration are
+        read), their counts and durations written ``into`` a dict with the totals' fields (as
+        session_totals does, inline: this runs for every registrant)."""
         sessions = []
-        times: list[SessionTime] = []
+        live = od = simlive = live_duration = od_duration = simlive_duration = 0
+        seen = total = 0
+        unknown: set[str] | None = None  # the kinds whose duration sums are unknown
         for s in node:
-            kind = start = end = duration = media = None
-            for f in s:  # the last of each name counts, as in a dict of them
-                tag = f.tag
-                if tag == "start_time":
-                    start = f.text
-                elif tag == "end_time":
-                    end = f.text
-                elif tag == "duration":
-                    duration = f.text
-                elif tag == "type":
-                    kind = f.text
-                elif tag == "media":
-                    media = f.text
+            kind = duration = None
             unparsed: dict[str, str] = {}
             if keep_sessions:
+                start = end = media = None
+                for f in s:  # the last of each name counts, as in a dict of them
+                    tag = f.tag
+                    if tag == "start_time":
+                        start = f.text
+                    elif tag == "end_time":
+                        end = f.text
+                    elif tag == "duration":
+                        duration = f.text
+                    elif tag == "type":
+                        kind = f.text
+                    elif tag == "media":
+                        media = f.text
                 try:
                     start_time = utc(start)
                 except UNEXPECTED:
@@ -92,6 +97,13 @@ def viewer_reader(
                     end_time = utc(end)
                 except UNEXPECTED:
                     end_time = reading.time(end, "end_time", unparsed)
+            else:
+                for f in s:  # the last of each name counts
+                    tag = f.tag
+                    if tag == "duration":
+                        duration = f.text
+                    elif tag == "type":
+                        kind = f.text
             if duration is not None:
                 duration = duration.strip() or None
             try:
@@ -100,7 +112,21 @@ def viewer_reader(
                 seconds = reading.value(v.ms_to_seconds, duration, "duration", unparsed)
             if kind is not None:
                 kind = kind.strip() or None
-            times.append((kind, seconds, "duration" in unparsed))
+            seen += 1  # the totals, as session_totals sums them
+            whole = int(seconds or 0)
+            total += whole
+            if kind == "Live":
+                live += 1
+                live_duration += whole
+            elif kind == "On-Demand":
+                od += 1
+                od_duration += whole
+            elif kind == "SimLive":
+                simlive += 1
+                simlive_duration += whole
+            if "duration" in unparsed:
+                unknown = unknown or set()
+                unknown.add(SESSION_KINDS.get(kind or "", ""))
             if keep_sessions:
                 session = {
                     "type": kind,
@@ -112,7 +138,19 @@ def viewer_reader(
                 if unparsed:
                     session["unparsed_values"] = unparsed
                 sessions.append(session)
-        return sessions, times
+        into["live_sessions"] = live
+        into["live_duration"] = live_duration
+        into["od_sessions"] = od
+        into["od_duration"] = od_duration
+        into["simlive_sessions"] = simlive
+        into["simlive_duration"] = simlive_duration
+        into["total_sessions"] = seen
+        into["total_duration"] = total
+        if unknown:
+            into["total_duration"] = None
+            for short in unknown - {""}:
+                into[f"{short}_duration"] = None
+        return sessions
 
     def question(node: Any) -> dict[str, Any]:
         """A question and the presenter's answer: the text of its first ``<answer>``."""
@@ -139,7 +177,7 @@ def viewer_reader(
         answers: list[dict[str, Any]] = []
         answered = False
         sessions: list[dict[str, Any]] = []
-        times = None
+        totals = None  # the session totals, once a <sessions> was read
         qa: list[dict[str, Any]] = []
         responses: list[dict[str, Any]] = []
         unparsed: dict[str, str] = {}
@@ -149,14 +187,16 @@ def viewer_reader(
                 if answered:  # a later list of answers replaces the earlier one
                     record.update(NO_ANSWERS)
                 answers, email, answered = [], None, True
+                append = answers.append
                 for a in child:
-                    question_id, value = a.get("id"), a.text
+                    question_id = a.get("id")
+                    value = a.text
                     if value is not None:
                         value = value.strip() or None
-                    answers.append(
+                    append(
                         {"question_id": question_id, "label": label_of(question_id), "value": value}
                     )
-                    if question_id in NO_ANSWERS:
+                    if question_id in standard:
                         record[question_id] = value
                     elif question_id == "email":
                         email = value
@@ -170,7 +210,8 @@ def viewer_reader(
                     if registration_date is None and "registration_date" in unparsed:
                         reading.time(raw, "registration_date", unparsed)  # counted again
             elif tag == "sessions":
-                sessions, times = sessions_of(child)
+                totals = record if only_registrant else {}
+                sessions = sessions_of(child, totals)
             elif tag == "qa" and keep_responses:
                 qa = [question(q) for q in child]
             elif tag == "survey_responses" and keep_responses:
@@ -179,19 +220,21 @@ def viewer_reader(
         record["email"] = email
         record["registration_date"] = registration_date
         record["answers"] = answers
-        if times is not None:
-            session_totals(times, record)
         if unparsed:
             record["unparsed_values"] = unparsed
         if only_registrant:
             return record
+        if totals is None:
+            totals = NO_SESSIONS.copy()
+        else:
+            record.update(totals)
         return ParsedViewer(
             registration_date,
             answers,
             sessions,
             qa,
             responses,
-            NO_SESSIONS.copy() if times is None else session_totals(times),
+            totals,
             None,
             [],
             node.sourceline,
