@@ -39,6 +39,10 @@ def point_of(record: logging.LogRecord) -> metrics.Point | None:
     return None
 
 
+def per_second(rate: float) -> str:
+    return f"{rate:,.0f}" if rate >= 10 else f"{rate:.1f}"
+
+
 @dataclass
 class _Tally:
     started: float
@@ -75,14 +79,17 @@ class ProgressHandler(logging.Handler):
         now = self.clock()
         # Any point (a request's duration comes first) starts the stream's clock.
         tally = self.tallies.setdefault(stream, _Tally(now, counted_at=now, reported_at=now))
-        if point.metric != metrics.Metric.RECORD_COUNT:
-            return
-        tally.records += int(point.value)
-        tally.counted_at = now
-        if now - tally.reported_at >= self.interval and tally.records > tally.reported:
+        if point.metric == metrics.Metric.RECORD_COUNT:
+            tally.records += int(point.value)
+            tally.counted_at = now
+        # Its requests' points come while a stream waits for records: the line says it waits.
+        if now - tally.reported_at >= self.interval:
             rate = (tally.records - tally.reported) / (now - tally.reported_at)
             self.out.info(
-                "%s: %s records so far, %s records/s", stream, f"{tally.records:,}", f"{rate:,.0f}"
+                "%s: %s records so far, %s records/s",
+                stream,
+                f"{tally.records:,}",
+                per_second(rate),
             )
             tally.reported, tally.reported_at = tally.records, now
 
@@ -93,7 +100,7 @@ class ProgressHandler(logging.Handler):
         self._finished = True
         for stream, tally in self.tallies.items():
             elapsed = tally.counted_at - tally.started
-            rate = f"{tally.records / elapsed:,.0f}" if elapsed > 0 else "-"
+            rate = per_second(tally.records / elapsed) if elapsed > 0 else "-"
             self.out.info(
                 "%s: %s records in %.1f s, %s records/s (done)",
                 stream,

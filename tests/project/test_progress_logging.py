@@ -29,8 +29,8 @@ PACKAGES = {
 #: Streams not on the tap's base stream, whose record counts come at each context's end.
 OWN_BASE = {"tap_webcast_reporting": {"ReportPartStream"}}  # one event's report each sync
 ACCOUNTS = ["1486906377", "57838016001"]
-DONE = re.compile(r"(\w+): ([\d,]+) records in [\d.]+ s, ([\d,]+|-) records/s \(done\)")
-SO_FAR = re.compile(r"(\w+): ([\d,]+) records so far, ([\d,]+) records/s")
+DONE = re.compile(r"(\w+): ([\d,]+) records in [\d.]+ s, ([\d,.]+|-) records/s \(done\)")
+SO_FAR = re.compile(r"(\w+): ([\d,]+) records so far, ([\d,.]+) records/s")
 
 
 class FakeClock:
@@ -98,20 +98,21 @@ def test_one_line_per_stream_per_interval_and_a_last_one(package: str, lines: li
     handler.handle(count("leads", 7))  # a stream's first point: no line yet
     assert lines == ["view_events: 500 records so far, 100 records/s"]
     clock.now += 5
-    handler.handle(count("view_events", 0))  # nothing new: no line
+    handler.handle(request("view_events"))  # waiting for records: the line says so
     clock.now += 5
     handler.handle(count("view_events", 1_500))
     handler.handle(count("leads", 3))
     assert lines[1:] == [
-        "view_events: 2,000 records so far, 150 records/s",
-        "leads: 10 records so far, 1 records/s",
+        "view_events: 500 records so far, 0.0 records/s",
+        "view_events: 2,000 records so far, 300 records/s",
+        "leads: 10 records so far, 1.0 records/s",
     ]
     clock.now += 100  # the last lines time each stream to its last count, not to the exit
     handler.close()
     handler.close()
-    assert lines[3:] == [
+    assert lines[4:] == [
         "view_events: 2,000 records in 15.0 s, 133 records/s (done)",
-        "leads: 10 records in 10.0 s, 1 records/s (done)",
+        "leads: 10 records in 10.0 s, 1.0 records/s (done)",
     ]
 
 
