@@ -1,10 +1,11 @@
 """The XML report's first reading follows the report's shape (issue 10: the viewers taken from
 ``<viewers>`` as the tree grows, no lxml event per element); whatever the report holds, the
 items handed on, the errors and the warnings are those of the reading event by event that read
-every report before (``_Walk.items``, then the repaired reading after an error of lxml): the
-shape it expects, and every other shape it hands over to that reading (a ``<viewer>`` before,
-after or inside another, a second ``<viewers>``, the header's elements after ``</viewers>``, an
-answer that is no report, a broken or cut report), on one block and on many."""
+every report before (``_Walk.items``, then the repaired reading after an error of lxml), on one
+block and on many: the shape it expects, the shapes it reads alike (other elements, text or
+comments among the viewers, the header's elements after ``</viewers>``), and those it hands
+over to that reading (a ``<viewer>`` before, after or inside another, a second ``<viewers>``,
+an answer that is no report, a broken or cut report)."""
 
 from __future__ import annotations
 
