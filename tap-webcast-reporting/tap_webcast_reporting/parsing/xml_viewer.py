@@ -13,9 +13,9 @@ from typing import Any
 from tap_webcast_reporting import values as v
 from tap_webcast_reporting.parsing.model import (
     OTHER_STANDARD,
-    SESSION_KINDS,
     ParsedViewer,
     RegistrantRecord,
+    SessionTime,
     session_totals,
 )
 from tap_webcast_reporting.parsing.reading import Reading
@@ -66,12 +66,9 @@ def viewer_reader(
 
     def sessions_of(node: Any, into: dict[str, Any]) -> list[dict[str, Any]]:
         """The sessions as dicts (when wanted; else only each one's type and duration are
-        read), their counts and durations written ``into`` a dict with the totals' fields (as
-        session_totals does, inline: this runs for every registrant)."""
+        read), their counts and durations written ``into`` a dict with the totals' fields."""
         sessions = []
-        live = od = simlive = live_duration = od_duration = simlive_duration = 0
-        seen = total = 0
-        unknown: set[str] | None = None  # the kinds whose duration sums are unknown
+        times: list[SessionTime] = []
         for s in node:
             kind = duration = None
             unparsed: dict[str, str] = {}
@@ -112,21 +109,7 @@ def viewer_reader(
                 seconds = reading.value(v.ms_to_seconds, duration, "duration", unparsed)
             if kind is not None:
                 kind = kind.strip() or None
-            seen += 1  # the totals, as session_totals sums them
-            whole = int(seconds or 0)
-            total += whole
-            if kind == "Live":
-                live += 1
-                live_duration += whole
-            elif kind == "On-Demand":
-                od += 1
-                od_duration += whole
-            elif kind == "SimLive":
-                simlive += 1
-                simlive_duration += whole
-            if "duration" in unparsed:
-                unknown = unknown or set()
-                unknown.add(SESSION_KINDS.get(kind or "", ""))
+            times.append((kind, seconds, "duration" in unparsed))
             if keep_sessions:
                 session = {
                     "type": kind,
@@ -138,18 +121,7 @@ def viewer_reader(
                 if unparsed:
                     session["unparsed_values"] = unparsed
                 sessions.append(session)
-        into["live_sessions"] = live
-        into["live_duration"] = live_duration
-        into["od_sessions"] = od
-        into["od_duration"] = od_duration
-        into["simlive_sessions"] = simlive
-        into["simlive_duration"] = simlive_duration
-        into["total_sessions"] = seen
-        into["total_duration"] = total
-        if unknown:
-            into["total_duration"] = None
-            for short in unknown - {""}:
-                into[f"{short}_duration"] = None
+        session_totals(times, into)
         return sessions
 
     def question(node: Any) -> dict[str, Any]:
