@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -267,11 +268,19 @@ def run_tap(
     return output
 
 
+def console_script(name: str) -> str:
+    """A console script of the workspace venv (a tap, meltano, moto_server): beside this
+    interpreter (``.venv/bin/pytest``), else on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: run the tests through `make test`")
+    return found
+
+
 def tap_executable(name: str) -> str:
-    """A tap's console script: beside this interpreter (the workspace venv)."""
-    exe = Path(sys.executable).with_name(name)
-    assert exe.exists(), f"{name} is not installed beside {sys.executable}: run `make sync`"
-    return str(exe)
+    """A tap's console script."""
+    return console_script(name)
 
 
 def run_cli(

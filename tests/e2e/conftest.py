@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from testkit import ROOT, read_jsonl  # noqa: F401  (re-exported for the e2e tests)
+from testkit import ROOT, console_script, read_jsonl  # noqa: F401  (re-exported for the e2e tests)
 
 MeltanoRun = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def _meltano() -> str:
-    """The workspace's meltano: beside this interpreter (``.venv/bin/pytest``), else on PATH."""
-    beside = Path(sys.executable).with_name("meltano")
-    exe = str(beside) if beside.exists() else shutil.which("meltano")
-    if exe is None:
-        pytest.fail("meltano is not installed: run the tests through `make test`")
-    return exe
+    return console_script("meltano")
 
 
 @pytest.fixture

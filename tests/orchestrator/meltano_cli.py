@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
-from testkit import ROOT
+from testkit import ROOT, console_script
 
 
 def meltano(*args: str, env: dict[str, str]) -> str:
-    exe = Path(sys.executable).with_name("meltano")
     done = subprocess.run(
-        [str(exe), *args],
+        [console_script("meltano"), *args],
         cwd=ROOT,
         env={**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
         capture_output=True,

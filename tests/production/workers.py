@@ -19,16 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testkit import ROOT, PgTarget
-
-
-def _bin(name: str) -> str:
-    """A console script of the workspace venv (beside this interpreter), else from PATH."""
-    beside = Path(sys.executable).with_name(name)
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: run the tests through `make test`")
-    return found
+from testkit import ROOT, PgTarget, console_script
 
 
 @dataclass
@@ -63,7 +54,7 @@ class Worker:
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [_bin("meltano"), *args],
+            [console_script("meltano"), *args],
             cwd=self.root,
             env=self._env(env),
             capture_output=True,
@@ -94,7 +85,7 @@ class Worker:
     def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """``meltano ARGS`` in the background; the caller waits on it (:func:`finish`)."""
         return subprocess.Popen(
-            [_bin("meltano"), *args],
+            [console_script("meltano"), *args],
             cwd=self.root,
             env=self._env(env),
             stdout=subprocess.PIPE,
@@ -143,7 +134,7 @@ def s3_server() -> Iterator[str]:
     """moto's S3-compatible server on a free loopback port (a real HTTP server process); its
     URL once it listens (read from the line it prints, no polling)."""
     proc = subprocess.Popen(
-        [_bin("moto_server"), "-H", "127.0.0.1", "-p", "0"],
+        [console_script("moto_server"), "-H", "127.0.0.1", "-p", "0"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 import yaml
 from singer_sdk import Stream, metrics
-from testkit import ROOT, read_jsonl, run_cli, start_emulator, tap_executable
+from testkit import ROOT, console_script, read_jsonl, run_cli, start_emulator, tap_executable
 
 PACKAGES = {
     "tap-brightcove-audience": "tap_brightcove_audience",
@@ -259,7 +259,7 @@ def test_metric_lines_at_debug_and_in_a_file(brightcove, tmp_path: Path) -> None
 @pytest.mark.e2e
 @pytest.mark.parametrize("log_level", ["info", "debug"])
 def test_meltano_run_uses_the_config(brightcove, tmp_path: Path, log_level: str) -> None:
-    meltano = Path(sys.executable).with_name("meltano")
+    meltano = console_script("meltano")
     env = {
         **os.environ,
         "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
