@@ -4,7 +4,8 @@ A :class:`Fault` matches requests by path (regular expression, searched) and met
 of them through, then hits the next ``times`` of them (``None``: all that follow):
 
 - ``status``: answer ``status`` with ``headers`` (e.g. ``Retry-After``) and ``body`` (default:
-  the vendor's own error body for that status);
+  the vendor's own error body for that status); ``retry_after_date_in`` adds a ``Retry-After``
+  HTTP date that many seconds after the moment of the answer, as a server computes it;
 - ``slow``: wait ``delay`` seconds, then answer normally;
 - ``drop``: close the connection without answering;
 - ``malformed``: answer normally but cut the body in half (invalid JSON/XML, same status).
@@ -19,6 +20,8 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Literal
 
 FaultKind = Literal["status", "slow", "drop", "malformed"]
@@ -37,6 +40,7 @@ class Fault:
     body: str | None = None
     content_type: str | None = None
     delay: float = 0.0
+    retry_after_date_in: float | None = None
     # Bookkeeping, not settings.
     seen: int = 0
     hits: int = 0
@@ -107,6 +111,9 @@ class FaultInjector:
             body = fault.body
             content_type = fault.content_type or content_type
         headers = [("Content-Type", content_type), *fault.headers.items()]
+        if fault.retry_after_date_in is not None:
+            retry_at = datetime.now(UTC) + timedelta(seconds=fault.retry_after_date_in)
+            headers.append(("Retry-After", format_datetime(retry_at, usegmt=True)))
         data = body.encode()
         headers.append(("Content-Length", str(len(data))))
         return fault.status, headers, data

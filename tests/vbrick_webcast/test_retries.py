@@ -165,9 +165,9 @@ def test_an_unreachable_api_ends_within_the_budget_with_one_clear_line(tmp_path:
 
 
 def test_retry_after_as_an_http_date_is_waited_for(small_rev: EmulatorServer) -> None:
-    when = formatdate(time.time() + 3, usegmt=True)  # a whole second: 2 to 3 s from now
+    # A whole second, taken when the emulator answers: 2 to 3 s after the answer.
     small_rev.faults.add(
-        Fault("status", path="/comments", status=429, headers={"Retry-After": when}, times=1)
+        Fault("status", path="/comments", status=429, retry_after_date_in=3, times=1)
     )
     result = run_tap(TapVbrickWebcast, config_for(small_rev))
     first, second = small_rev.requests.matching("/comments")[:2]
