@@ -48,7 +48,7 @@ from tap_vbrick_webcast.errors import (
 from tap_vbrick_webcast.messages import RecordLines
 from tap_vbrick_webcast.owed import OwedItems, OwedLedger
 from tap_vbrick_webcast.progress import CountsForProgress
-from tap_vbrick_webcast.values import canonical_utc, has_zone, is_canonical
+from tap_vbrick_webcast.values import all_canonical, canonical_utc, has_zone, is_canonical
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -701,12 +701,23 @@ class VbrickStream(CountsForProgress, RESTStream[t.Any]):
     def normalize(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         if not record.keys() <= self.declared_fields:
             self.drop_undeclared(record)
+        if not self.datetimes_canonical(record):
+            self.normalize_datetimes(record)
+        return record
+
+    @cached_property
+    def datetimes_canonical(self) -> Callable[[dict[str, t.Any]], bool]:
+        """Whether every date-time field of a record is there and in the one spelling already
+        (nearly every record: then normalize_datetimes would change nothing), in one match."""
+        return all_canonical(self.datetime_fields)
+
+    def normalize_datetimes(self, record: dict[str, t.Any]) -> None:
+        """Each date-time field in the one spelling (UTC ``...Z``); the general rule."""
         for name in self.datetime_fields:
             value = record.get(name)
             if isinstance(value, str) and value and not is_canonical(value):
-                # (A value in the one spelling already, nearly every one, stays as it is.)
+                # (A value in the one spelling already stays as it is.)
                 self.normalize_datetime(record, name, value)
-        return record
 
     def normalize_datetime(self, record: dict[str, t.Any], name: str, value: str) -> None:
         """One date-time field rewritten in the one spelling (a warning when it is not one)."""
@@ -807,15 +818,16 @@ class ScrollStream(VbrickStream):
 
     def request_records(self, context: Context | None) -> Iterable[dict]:
         emitted: set[object] = set()
+        key_of, emit = self.record_key, emitted.add
         for attempt in (1, 2):
             try:
                 for record in super().request_records(context):
-                    key = self.record_key(record)
+                    key = key_of(record)
                     if key is None:  # validate_response checks keys: a guard, never a dedupe
                         raise self.failure(f"{self.name}: a record{self.where(context)} has no key")
                     if key in emitted:
                         continue
-                    emitted.add(key)
+                    emit(key)
                     yield record
                 self.check_count(context)
                 return

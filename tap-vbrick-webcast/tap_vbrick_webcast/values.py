@@ -3,7 +3,10 @@ and Rev's .NET TimeSpan durations (``[d.]hh:mm:ss[.fffffff]``) as seconds."""
 
 from __future__ import annotations
 
+import operator
 import re
+import typing as t
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 _CANONICAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -28,6 +31,42 @@ def parse_utc(text: str) -> datetime:
 
 #: Whether a text is in the one spelling already (which names its zone: ``Z``).
 is_canonical = _CANONICAL.match
+#: The one spelling with its digits as ``0``, and the digits' mapping to ``0`` (all_canonical).
+_CANONICAL_SHAPE = b"0000-00-00T00:00:00.000Z"
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+
+def all_canonical(names: tuple[str, ...]) -> Callable[[Mapping[str, t.Any]], bool]:
+    """A test of a record: whether each of the fields ``names`` is there, a text, and in the one
+    spelling already (ASCII digits where it has digits). The texts are joined by ``|`` (which no
+    text in the one spelling holds, so the shape matches only texts of 24 characters each) and
+    compared as UTF-8 with their ASCII digits as ``0`` to the shape of as many texts in the one
+    spelling: one comparison instead of a match per field. A record that fails it (a field
+    missing, null, another type or another spelling) takes the general rule, value by value.
+    Stricter than ``is_canonical``, never looser."""
+    if not names:
+        return lambda record: True
+    shape = b"|".join([_CANONICAL_SHAPE] * len(names))
+    if len(names) == 1:
+        (name,) = names
+
+        def one(record: Mapping[str, t.Any]) -> bool:
+            value = record.get(name)
+            try:
+                return type(value) is str and value.encode().translate(_DIGITS_AS_ZERO) == shape
+            except UnicodeEncodeError:  # a lone surrogate
+                return False
+
+        return one
+    values = operator.itemgetter(*names)
+
+    def every(record: Mapping[str, t.Any]) -> bool:
+        try:
+            return "|".join(values(record)).encode().translate(_DIGITS_AS_ZERO) == shape
+        except (KeyError, TypeError, UnicodeEncodeError):  # missing, not a text, a surrogate
+            return False
+
+    return every
 
 
 def canonical_utc(text: str) -> str:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
 from collections.abc import Iterator
 
 import pytest
 import requests
+from flask import jsonify
 from testkit import start_emulator
 
 from emulators import EmulatorServer
+from emulators.datagen import iso_ms as general_iso_ms
+from emulators.vbrick import data
+from emulators.vbrick.app import create_app
+from emulators.vbrick.data import Catalog
+from emulators.vbrick.state import VbrickState
 
 
 @pytest.fixture
@@ -151,3 +160,96 @@ def test_forbidden_and_missing_webcasts(rev: EmulatorServer) -> None:
     assert requests.get(url.format(event_id), headers=headers, timeout=5).status_code == 403
     missing = event_id[:-12] + "0000000000ff"
     assert requests.get(url.format(missing), headers=headers, timeout=5).status_code == 404
+
+
+# -- the emulator made cheaper serves the same data (issue 10) ---------------------------------
+
+#: sha256 of the data the emulator generated before it was made cheaper (git 07fcf25): webcasts,
+#: sessions of runs 0 and 1, totals, comments, polls, questions and real-time attendees.
+DATA_DIGEST = "d6a11a30eca3da0d6268e65d9c09dde9d1056a93ba67ed70ff054b9a699a9895"
+
+
+def test_the_generated_data_is_the_data_served_before() -> None:
+    state = VbrickState(
+        seed=42, size=60, anchor=1_780_000_000.0, in_progress=2, upcoming=2, large_webcasts=3
+    )
+    catalog = Catalog(state)
+    digest = hashlib.sha256()
+    for i in range(60):
+        w = catalog.webcast(i)
+        out: list[object] = [catalog.event(w)]
+        for run in (0, 1):
+            count = min(catalog.session_count(w, run), 120)
+            out += [catalog.session(w, run, k) for k in range(count)]
+            out += [catalog.report_totals(w, run), catalog.comments(w, run)]
+            out += [catalog.polls(w, run), catalog.questions(w, run)]
+        out += [catalog.realtime_attendee(w, k, d) for k in range(5) for d in ("All", "Base")]
+        digest.update(json.dumps(out).encode())
+    assert digest.hexdigest() == DATA_DIGEST
+
+
+def test_the_quick_formatters_write_the_general_rules_texts() -> None:
+    draw = random.Random(10)
+    anchor = 1_780_000_000.0
+    for _ in range(200_000):
+        ts = anchor - draw.randint(0, 2000) * 43200.0 + draw.randint(0, 4000) / 1000
+        ts += draw.choice((0.0, draw.random() * 1e4, -draw.random(), draw.randint(60, 7200)))
+        assert data.iso_ms(ts) == general_iso_ms(ts), ts
+        seconds = draw.choice((draw.randint(60, 7200), round(draw.random() * 7200, 3)))
+        for value in (seconds, seconds * draw.random(), draw.random() * 200_000, -draw.random()):
+            assert data.timespan(value) == data.timespan_text(value), value
+    for ts in (0.0, -0.5, -1.0000005, 0.0000005, 0.0000015, 1.9999995, 59.9999999, 1e9 + 0.9999996):
+        assert data.iso_ms(ts) == general_iso_ms(ts), ts
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"totals_on_first_page_only": True},
+        {"drop_fields": {"sessions": ["email", "polls"]}},
+        {"prerender_reports": True},
+    ],
+)
+def test_report_pages_are_jsonify_byte_for_byte_and_the_same_again(options: dict) -> None:
+    app = create_app(size=3, in_progress=0, upcoming=0, sessions_per_webcast=1100, **options)
+    state = app.extensions["emulator_state"]
+    client = app.test_client()
+    token = client.post(
+        "/api/v2/authenticate", json={"apiKey": "emulator-api-key", "secret": "emulator-secret"}
+    ).get_json()["token"]
+    headers = {"Authorization": f"VBrick {token}"}
+    catalog = Catalog(state)
+    pages = 0
+    for i in range(3):
+        w = catalog.webcast(i)
+        for _ in range(2):  # the second time from the cache of report pages
+            offset, scroll_id = 0, None
+            while True:
+                query = {"runNumber": 0, **({"scrollId": scroll_id} if scroll_id else {})}
+                answer = client.get(
+                    f"/api/v2/scheduled-events/{w.id}/post-event-report",
+                    query_string=query,
+                    headers=headers,
+                )
+                end = min(1100, offset + 500)
+                payload = (
+                    {}
+                    if offset and state.totals_on_first_page_only
+                    else catalog.report_totals(w, 0)
+                )
+                payload["sessions"] = [
+                    catalog.drop("sessions", catalog.session(w, 0, k)) for k in range(offset, end)
+                ]
+                scroll_id = answer.get_json().get("scrollId")
+                if scroll_id:
+                    payload["scrollId"] = scroll_id
+                with app.app_context():
+                    expected = jsonify(payload)
+                assert answer.get_data() == expected.get_data()
+                assert answer.mimetype == expected.mimetype
+                pages += 1
+                offset = end
+                if not scroll_id:
+                    break
+    assert pages == 3 * 2 * 3

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +22,38 @@ SEARCH_SIZE = (50, 500, 100)  # min, max, default
 REALTIME_COUNT = (1, 500, 50)
 REALTIME_PATH_PART = "/real-time/attendees"
 UNAUTHENTICATED = ("/api/v2/authenticate", "/api/v2/user/login")
+
+
+#: The most characters of report pages' JSON kept for answering again (some 300 pages of 500
+#: sessions: the bench's 100 webcasts of two pages, or a test's few).
+REPORT_PAGES_CACHE_CHARS = 100_000_000
+
+
+class TextCache:
+    """Texts by key, the least recently used dropped past ``limit`` characters in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.texts: OrderedDict[Hashable, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable) -> str | None:
+        with self.lock:
+            text = self.texts.get(key)
+            if text is not None:
+                self.texts.move_to_end(key)
+            return text
+
+    def put(self, key: Hashable, text: str) -> None:
+        with self.lock:
+            if key in self.texts:
+                return
+            self.texts[key] = text
+            self.size += len(text)
+            while self.size > self.limit and self.texts:
+                _, dropped = self.texts.popitem(last=False)
+                self.size -= len(dropped)
 
 
 def _parse_time(value: Any, name: str) -> float:
@@ -61,7 +95,8 @@ def create_app(
 ) -> Flask:
     """The emulator app; ``options`` set :class:`VbrickState` fields (``token_lifetime_seconds``,
     ``scroll_ttl_seconds``, ``in_progress``, ``upcoming``, ``large_webcasts``,
-    ``sessions_per_webcast``, ``send_retry_after``, credentials...; sets may be given as lists).
+    ``sessions_per_webcast``, ``send_retry_after``, ``prerender_reports``, credentials...; sets
+    may be given as lists).
 
     ``rate_limits`` is the calls allowed per ``rate_window_seconds`` (60) by kind before 429
     ``{"code": "TooManyRequests", ...}``: ``{"GET": 24000, "POST": 3600, "realtime": 2}`` by
@@ -84,6 +119,37 @@ def create_app(
     app = Flask("emulators.vbrick")
     app.extensions["emulator_state"] = state
     app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    #: The JSON text of the post-event report pages' sessions already served (a page is asked for
+    #: again by each sync, and by each sync of the bench on one emulator): the same text again.
+    report_pages = TextCache(REPORT_PAGES_CACHE_CHARS)
+
+    def sessions_text(webcast: Webcast, run: int, offset: int, end: int) -> str:
+        """The JSON text of the sessions ``offset`` to ``end`` of a report (cached)."""
+        key = (webcast, run, offset, end, frozenset(state.drop_fields.get("sessions", ())))
+        text = report_pages.get(key)
+        if text is None:
+            text = dumps(
+                [
+                    catalog.drop("sessions", catalog.session(webcast, run, k))
+                    for k in range(offset, end)
+                ]
+            )
+            report_pages.put(key, text)
+        return text
+
+    def dumps(value: Any) -> str:
+        """JSON text as Flask's jsonify writes it (compact, ASCII)."""
+        return app.json.dumps(value, separators=(",", ":"))
+
+    def json_response(head: dict[str, Any], name: str, text: str, tail: dict[str, Any]) -> Response:
+        """``jsonify({**head, name: value, **tail})`` where ``text`` is ``dumps(value)``: the
+        same body, byte for byte."""
+        items = [f"{dumps(k)}:{dumps(v)}" for k, v in head.items()]
+        items.append(f"{dumps(name)}:{text}")
+        items += [f"{dumps(k)}:{dumps(v)}" for k, v in tail.items()]
+        body = "{" + ",".join(items) + "}\n"
+        return app.response_class(body, mimetype=app.json.mimetype)  # type: ignore[attr-defined]
 
     def token_of_request() -> str | None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -264,17 +330,17 @@ def create_app(
             offset = taken.offset
         total = catalog.session_count(webcast, run)
         end = min(total, offset + REPORT_PAGE_SIZE)
-        payload: dict[str, Any] = (
+        head: dict[str, Any] = (
             {}
             if offset and state.totals_on_first_page_only
             else catalog.report_totals(webcast, run)
         )
-        payload["sessions"] = [
-            catalog.drop("sessions", catalog.session(webcast, run, k)) for k in range(offset, end)
-        ]
+        sessions = sessions_text(webcast, run, offset, end)
+        tail: dict[str, Any] = {}
         if end < total:
-            payload["scrollId"] = state.open_scroll("report", (event_id, run), end)
-        return jsonify(payload)
+            tail["scrollId"] = state.open_scroll("report", (event_id, run), end)
+        # jsonify({**head, "sessions": [...], **tail}), with the sessions' JSON text cached.
+        return json_response(head, "sessions", sessions, tail)
 
     @app.get("/api/v2/scheduled-events/<event_id>/comments")
     def comments(event_id: str) -> Response:
@@ -394,4 +460,13 @@ def create_app(
                 payload["scrollId"] = state.open_scroll("realtime", (event_id,), end)
         return jsonify(payload)
 
+    if state.prerender_reports:
+        # Every page of every main run's post-event report, rendered before the emulator
+        # listens: answering them then costs no generation (the bench's emulators).
+        with app.app_context():
+            for i in range(catalog.size):
+                webcast = catalog.webcast(i)
+                total = catalog.session_count(webcast, 0)
+                for offset in range(0, total, REPORT_PAGE_SIZE):
+                    sessions_text(webcast, 0, offset, min(total, offset + REPORT_PAGE_SIZE))
     return app

@@ -80,6 +80,10 @@ class VbrickState:
     # Comments' and questions' date-times without their zone ("2026-01-01T10:00:00.000").
     zoneless_timestamps: bool = False
     clock_offset: float = 0.0
+    # Render every page of every main run's post-event report when the app is made, before the
+    # emulator listens (the bench: answering costs no generation, so the emulator is never what
+    # it measures). The same pages as rendered on demand, cached (app.REPORT_PAGES_CACHE_CHARS).
+    prerender_reports: bool = False
 
     def __post_init__(self) -> None:
         # Options given as JSON (``python -m emulators serve --options``) hold lists for sets.
