@@ -133,9 +133,10 @@ class State:
                     continue
                 self._process_round += 1
                 r = rng(self.seed, name, "process", self._process_round)
-                for n in range(count):
+                now = self.now()  # never later: a record updated in the future is not yet visible
+                for _ in range(count):
                     i = r.randrange(visible)
-                    c.process(i, self.now() + n)
+                    c.process(i, now)
                     chosen.append(i)
         return chosen
 
