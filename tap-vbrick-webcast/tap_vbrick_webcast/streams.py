@@ -500,16 +500,11 @@ class AttendeeSessionsStream(WebcastReportStream, ScrollStream):
         key_head = f"{text_of(event_id)}\x1f{text_of(run)}\x1f"
         durations = self.seconds_fields
         identity = self.identity_of
-        declared = self.declared_fields
-        datetimes_canonical = self.datetimes_canonical
+        normalize = self.normalize
         hours_minutes = HOURS_MINUTES.get
         sha1 = hashlib.sha1
         for record in self.records_of(decoded(response, rev_json)):
-            # normalize(record), written out: nearly every session passes both tests.
-            if not record.keys() <= declared:
-                self.drop_undeclared(record)
-            if not datetimes_canonical(record):
-                self.normalize_datetimes(record)
+            normalize(record)
             get = record.get
             for name, seconds_name in durations:
                 value = get(name)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -13,11 +12,11 @@ from emulators.datagen import (
     DOMAINS,
     FIRST_NAMES,
     LAST_NAMES,
+    iso_ms,
     pick,
     rng,
     stable_int,
 )
-from emulators.datagen import iso_ms as datagen_iso_ms
 from emulators.vbrick.state import VbrickState
 
 HOUR = 3600.0
@@ -41,15 +40,6 @@ TOPICS = (
     "Benefits Q&A",
     "Leadership Update",
 )
-#: The ranges of the session's draws (Catalog.session).
-RANGE_0_6 = range(0, 7)
-RANGE_0_12 = range(0, 13)
-RANGE_0_40 = range(0, 41)
-RANGE_0_255 = range(0, 256)
-RANGE_0_1999 = range(0, 2000)
-RANGE_1_254 = range(1, 255)
-RANGE_60_7200 = range(60, 7201)
-RANGE_1000_20000 = range(1000, 20001)
 POLL_QUESTIONS = (
     ("How clear was the roadmap?", ("Very clear", "Somewhat", "Not clear")),
     ("Which office do you join from?", ("HQ", "EMEA", "APAC", "Remote")),
@@ -70,32 +60,8 @@ def webcast_guid(seed: int, index: int) -> str:
     return f"{head}{index:012x}"
 
 
-#: Bounds of the formatters' caches (texts of whole seconds and of minutes): a run of the
-#: emulator formats the same few thousand again and again; past the bound a cache starts over.
-CACHE_ENTRIES = 200_000
-_HMS: dict[int, str] = {}
-_MINUTES: dict[int, str] = {}
-
-
 def timespan(seconds: float) -> str:
-    """Seconds as .NET TimeSpan text (``[d.]hh:mm:ss[.fffffff]``), as Rev writes durations.
-    (Four times per attendee session: the text of the whole seconds under a day comes from a
-    cache; the same text as timespan_text.)"""
-    ticks = round(seconds * 10_000_000)
-    if 0 <= ticks < 86_400 * 10_000_000:
-        whole, fraction = divmod(ticks, 10_000_000)
-        text = _HMS.get(whole)
-        if text is None:
-            if len(_HMS) >= CACHE_ENTRIES:
-                _HMS.clear()
-            hours, rest = divmod(whole, 3600)
-            text = _HMS[whole] = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-        return f"{text}.{fraction:07d}" if fraction else text
-    return timespan_text(seconds)
-
-
-def timespan_text(seconds: float) -> str:
-    """The general rule of timespan (any number of seconds)."""
+    """Seconds as .NET TimeSpan text (``[d.]hh:mm:ss[.fffffff]``), as Rev writes durations."""
     ticks = round(seconds * 10_000_000)
     days, rest = divmod(ticks, 86_400 * 10_000_000)
     hours, rest = divmod(rest, 3600 * 10_000_000)
@@ -105,26 +71,6 @@ def timespan_text(seconds: float) -> str:
     if fraction:
         text += f".{fraction:07d}"
     return f"{days}.{text}" if days else text
-
-
-def iso_ms(ts: float) -> str:
-    """datagen.iso_ms (the same text: ``YYYY-MM-DDTHH:MM:SS.mmmZ``), five times per attendee
-    session: the instant rounded to microseconds as datetime.fromtimestamp rounds (half to even),
-    the text of its minute from a cache."""
-    fraction, whole = math.modf(ts)
-    micros = round(fraction * 1_000_000)
-    seconds = int(whole)
-    if micros >= 1_000_000:
-        seconds, micros = seconds + 1, micros - 1_000_000
-    elif micros < 0:
-        seconds, micros = seconds - 1, micros + 1_000_000
-    minute, second = divmod(seconds, 60)
-    head = _MINUTES.get(minute)
-    if head is None:
-        if len(_MINUTES) >= CACHE_ENTRIES:
-            _MINUTES.clear()
-        head = _MINUTES[minute] = datagen_iso_ms(minute * 60.0)[:17]
-    return f"{head}{second:02d}.{micros // 1000:03d}Z"
 
 
 @dataclass(frozen=True)
@@ -308,8 +254,7 @@ class Catalog:
 
     def session(self, w: Webcast, run: int, k: int) -> dict[str, Any]:
         r = rng(self.seed, "session", w.index, run, k)
-        choice = r.choice  # r.randint(a, b) is choice(range(a, b + 1)): the same draw, cheaper
-        first, last = choice(FIRST_NAMES), choice(LAST_NAMES)
+        first, last = r.choice(FIRST_NAMES), r.choice(LAST_NAMES)
         username = f"{first.lower()}.{last.lower()}{k}"
         attendee_type = (
             "Host"
@@ -320,8 +265,8 @@ class Catalog:
             if k % 17 == 3
             else "Attendee"
         )
-        entered = w.start + k * 2.0 + choice(RANGE_0_1999) / 1000
-        length = float(choice(RANGE_60_7200))
+        entered = w.start + k * 2.0 + r.randint(0, 1999) / 1000
+        length = float(r.randint(60, 7200))
         viewing = round(length * r.uniform(0.5, 1.0), 3)
         public_cdn = round(viewing * r.uniform(0.0, 1.0), 3)
         polls = []
@@ -331,7 +276,7 @@ class Catalog:
                 {
                     "pollId": guid(self.seed, "poll", w.index, run, k % len(POLL_QUESTIONS)),
                     "question": question,
-                    "answers": choice(answers),
+                    "answers": r.choice(answers),
                     "when": iso_ms(entered + 600),
                 }
             )
@@ -339,25 +284,25 @@ class Catalog:
             "userType": "User" if k % 11 else "Guest",
             "name": f"{first} {last}",
             "username": username,
-            "email": f"{username}@{choice(DOMAINS)}",
-            "ipAddress": f"10.{choice(RANGE_0_255)}.{choice(RANGE_0_255)}.{choice(RANGE_1_254)}",
-            "browser": choice(BROWSERS),
-            "deviceType": choice(DEVICES),
-            "zone": choice(ZONES),
-            "deviceAccessed": choice(("Desktop", "Mobile App", "Teams")),
-            "streamAccessed": choice(STREAMS),
+            "email": f"{username}@{r.choice(DOMAINS)}",
+            "ipAddress": f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+            "browser": r.choice(BROWSERS),
+            "deviceType": r.choice(DEVICES),
+            "zone": r.choice(ZONES),
+            "deviceAccessed": r.choice(("Desktop", "Mobile App", "Teams")),
+            "streamAccessed": r.choice(STREAMS),
             "sessionTime": timespan(length),
             "viewingTime": timespan(viewing),
             "publicCDNTime": timespan(public_cdn),
             "eCDNTime": timespan(viewing - public_cdn),
             "enteredDate": iso_ms(entered),
             "exitedDate": iso_ms(entered + length),
-            "viewingStartTime": iso_ms(entered + choice(RANGE_1000_20000) / 1000),
-            "experiencedErrors": choice((0, 0, 0, 1, 2)),
-            "multicastErrors": choice((0, 0, 0, 0, 1)),
-            "bufferEvents": choice(RANGE_0_12),
-            "rebufferEvents": choice(RANGE_0_6),
-            "rebufferDuration": choice(RANGE_0_40),
+            "viewingStartTime": iso_ms(entered + r.randint(1000, 20000) / 1000),
+            "experiencedErrors": r.choice((0, 0, 0, 1, 2)),
+            "multicastErrors": r.choice((0, 0, 0, 0, 1)),
+            "bufferEvents": r.randint(0, 12),
+            "rebufferEvents": r.randint(0, 6),
+            "rebufferDuration": r.randint(0, 40),
             "attendeeType": attendee_type,
             "polls": polls,
         }
